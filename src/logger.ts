@@ -1,0 +1,37 @@
+import { mkdirSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
+import pino, { type Logger } from 'pino'
+import pretty from 'pino-pretty'
+import { ConfigError, type Config } from './config.js'
+
+/** Anything that could carry a credential, wherever it appears in a log object. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization', 'headers.authorization', 'authorization',
+  'password', '*.password', 'token', '*.token', 'adminPassword', '*.adminPassword'
+]
+
+/**
+ * JSON lines to the log file; in --debug also readable lines on stdout.
+ * Without a file and without --debug nothing is logged.
+ */
+export function createLogger (config: Config): Logger {
+  const level = config.debug ? 'debug' : config.logLevel
+  if (level === 'silent') return pino({ level })
+  const streams: pino.StreamEntry[] = []
+  if (config.logFile !== null) {
+    // opened here, so that a path that cannot be written stops the start with one line
+    let fd: number
+    try {
+      mkdirSync(dirname(config.logFile), { recursive: true })
+      fd = openSync(config.logFile, 'a')
+    } catch (err) {
+      throw new ConfigError(`invalid --log-file ${JSON.stringify(config.logFile)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+    streams.push({ level, stream: pino.destination({ dest: fd, sync: false }) })
+  }
+  if (config.debug) {
+    streams.push({ level, stream: pretty({ destination: 1, colorize: process.stdout.isTTY, sync: true, translateTime: 'SYS:HH:MM:ss.l' }) })
+  }
+  if (streams.length === 0) return pino({ level: 'silent' })
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.multistream(streams))
+}

@@ -1,0 +1,125 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { DEMO_ADMIN_PASSWORD, type Config } from '../config.js'
+import { Forbidden, TooManyRequests, Unauthenticated } from '../errors.js'
+import { hashPassword, verifyPassword } from '../lib/password.js'
+import type { IssuedToken } from '../repositories/tokens.js'
+import type { Principal } from '../schemas/common.js'
+
+export type AuthRequirement = 'optional' | 'required' | 'admin'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** optional: credentials are checked when sent; required: 401 without; admin: 403 for others. */
+    auth?: AuthRequirement
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+    /** The bearer token the request authenticated with, for revoking it. */
+    bearerToken: string | null
+  }
+  interface FastifyInstance {
+    issueToken (principal: Principal): Promise<IssuedToken>
+  }
+}
+
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
+const VERIFIED_TTL_MS = 5 * 60_000
+const VERIFIED_MAX_ENTRIES = 10_000
+
+const sha256 = (value: string | Buffer) => createHash('sha256').update(value).digest()
+
+function parseBasic (credentials: string): { username: string, password: string } | undefined {
+  if (!TOKEN68.test(credentials)) return undefined
+  const decoded = Buffer.from(credentials, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon <= 0) return undefined
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
+}
+
+/**
+ * Basic (the configured admin, or a user with a password) and Bearer tokens,
+ * applied by one onRequest hook from each route's `auth` setting.
+ */
+export default fp<{ config: Config, verifyPassword?: typeof verifyPassword }>(async (app, options) => {
+  const { config, verifyPassword: verify = verifyPassword } = options
+  const limiter = app.failureLimiter
+  const adminDigest = sha256(config.adminPassword ?? DEMO_ADMIN_PASSWORD)
+  // an unknown user costs as much as a wrong password, so timing tells nothing
+  const decoyHash = await hashPassword(randomBytes(16).toString('hex'))
+
+  // A correct Basic credential is remembered for a while, keyed by a keyed hash
+  // (never the password) and tied to the stored hash, so a password change
+  // invalidates it at once and scrypt runs once per client, not per request.
+  const cacheKey = randomBytes(32)
+  const verified = new Map<string, { passwordHash: string, expiresAt: number }>()
+  const rememberKey = (username: string, password: string) =>
+    createHmac('sha256', cacheKey).update(username).update('\0').update(password).digest('base64')
+
+  async function verifyBasic (username: string, password: string): Promise<Principal | undefined> {
+    if (username === config.adminUser) {
+      return timingSafeEqual(sha256(password), adminDigest) ? { kind: 'admin', username } : undefined
+    }
+    const credentials = await app.repos.users.findCredentials(username)
+    if (credentials?.passwordHash == null) {
+      await verify(password, decoyHash)
+      return undefined
+    }
+    const key = rememberKey(username, password)
+    const remembered = verified.get(key)
+    if (remembered !== undefined && remembered.passwordHash === credentials.passwordHash && remembered.expiresAt > Date.now()) {
+      return { kind: 'user', id: credentials.id, username: credentials.username }
+    }
+    if (!await verify(password, credentials.passwordHash)) return undefined
+    if (verified.size >= VERIFIED_MAX_ENTRIES) verified.delete(verified.keys().next().value as string)
+    verified.set(key, { passwordHash: credentials.passwordHash, expiresAt: Date.now() + VERIFIED_TTL_MS })
+    return { kind: 'user', id: credentials.id, username: credentials.username }
+  }
+
+  async function verifyBearer (token: string): Promise<Principal | undefined> {
+    const owner = await app.repos.tokens.findOwner(token)
+    if (owner === undefined) return undefined
+    if (owner.userId === null) return { kind: 'admin', username: config.adminUser }
+    return { kind: 'user', id: owner.userId, username: owner.username ?? '' }
+  }
+
+  async function authenticate (request: FastifyRequest, header: string): Promise<Principal> {
+    const retryAfter = await limiter.retryAfterSeconds(request.ip)
+    if (retryAfter > 0) throw TooManyRequests(retryAfter, 'Too Many Requests: too many failed authentications from this address')
+    const space = header.indexOf(' ')
+    const scheme = header.slice(0, space === -1 ? undefined : space).toLowerCase()
+    const credentials = space === -1 ? '' : header.slice(space + 1).trim()
+    let principal: Principal | undefined
+    if (scheme === 'basic') {
+      const basic = parseBasic(credentials)
+      if (basic !== undefined) principal = await verifyBasic(basic.username, basic.password)
+    } else if (scheme === 'bearer' && TOKEN68.test(credentials)) {
+      principal = await verifyBearer(credentials)
+      if (principal !== undefined) request.bearerToken = credentials
+    }
+    if (principal !== undefined) return principal
+    await limiter.recordFailure(request.ip)
+    throw Unauthenticated(scheme === 'bearer' ? 'The token is invalid, expired or revoked' : undefined)
+  }
+
+  app.decorateRequest('principal', null)
+  app.decorateRequest('bearerToken', null)
+
+  app.addHook('onRequest', async (request) => {
+    const requirement = request.routeOptions.config.auth
+    if (requirement === undefined) return
+    const header = request.headers.authorization
+    if (header === undefined || header.trim() === '') {
+      if (requirement === 'optional') return
+      throw Unauthenticated()
+    }
+    request.principal = await authenticate(request, header)
+    if (requirement === 'admin' && request.principal.kind !== 'admin') {
+      throw Forbidden('Forbidden: only the administrator may do this')
+    }
+  })
+
+  app.decorate('issueToken', async (principal: Principal) =>
+    await app.repos.tokens.issue(principal.kind === 'admin' ? null : principal.id, config.tokenTtlSeconds))
+}, { name: 'auth', dependencies: ['db', 'rate-limits'] })

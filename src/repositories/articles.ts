@@ -1,0 +1,155 @@
+import type { Db, SqlValue } from '../db/index.js'
+import type { Article } from '../schemas/articles.js'
+
+export interface StoredArticle extends Article {
+  /** The author's user id; null for the admin's articles and those of deleted users. */
+  readonly authorId: number | null
+  /** Increases with every change: the entity tag is built from it. */
+  readonly version: number
+}
+
+export interface ArticleFields {
+  readonly title: string
+  readonly summary: string | null
+  readonly body: string
+}
+
+interface ArticleRow {
+  id: number
+  title: string
+  summary: string | null
+  body: string
+  author_id: number | null
+  author: string
+  version: number
+  created_at: string
+  updated_at: string
+}
+
+const NAMES = ['id', 'title', 'summary', 'body', 'author_id', 'author', 'version', 'created_at', 'updated_at']
+const COLUMNS = NAMES.join(', ')
+/** Qualified, for the search join: the FTS table has a title and body too. */
+const JOINED_COLUMNS = NAMES.map((name) => `a.${name}`).join(', ')
+
+function toArticle (row: ArticleRow): StoredArticle {
+  const article: StoredArticle = {
+    id: Number(row.id),
+    title: row.title,
+    body: row.body,
+    author: row.author,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    authorId: row.author_id === null ? null : Number(row.author_id),
+    version: Number(row.version)
+  }
+  return row.summary === null ? article : { ...article, summary: row.summary }
+}
+
+/**
+ * Full-text search, per engine: a query built from the words of free text
+ * (every word must occur, each also as a prefix; words are letters, digits and
+ * underscores only, so no operator of either syntax survives), and a rank
+ * where lower is better, so one keyset cursor serves both.
+ */
+const SEARCH: Record<Db['dialect'], { terms: (words: string[]) => string, from: string, rank: string, match: string }> = {
+  sqlite: {
+    terms: (words) => words.map((w) => `"${w}"*`).join(' '),
+    from: 'articles_fts JOIN articles a ON a.id = articles_fts.rowid',
+    rank: 'bm25(articles_fts, 10.0, 1.0)',
+    match: 'articles_fts MATCH ?'
+  },
+  postgres: {
+    terms: (words) => words.map((w) => `'${w.toLowerCase()}':*`).join(' & '),
+    from: 'articles a',
+    // float8, so the rank a client carries in its cursor compares exactly
+    rank: "(-ts_rank(a.search, to_tsquery('simple', ?)))::float8",
+    match: "a.search @@ to_tsquery('simple', ?)"
+  }
+}
+
+/** Where a search page ended: the rank and id of its last row. */
+export type SearchPosition = readonly [rank: number, id: number]
+
+export function createArticlesRepository (db: Db) {
+  const byId = async (tx: Pick<Db, 'one'>, id: number) => {
+    const row = await tx.one<ArticleRow>(`SELECT ${COLUMNS} FROM articles WHERE id = ?`, [id])
+    return row === undefined ? undefined : toArticle(row)
+  }
+
+  return {
+    findById: (id: number) => byId(db, id),
+
+    /** Newest first, `limit` rows older than the id `beforeId`: an index seek, whatever the depth. */
+    async list (limit: number, beforeId?: number, author?: string): Promise<StoredArticle[]> {
+      const where: string[] = []
+      const params: SqlValue[] = []
+      if (author !== undefined) { where.push('author = ?'); params.push(author) }
+      if (beforeId !== undefined) { where.push('id < ?'); params.push(beforeId) }
+      const rows = await db.all<ArticleRow>(
+        `SELECT ${COLUMNS} FROM articles ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY id DESC LIMIT ?`, [...params, limit])
+      return rows.map(toArticle)
+    },
+
+    /** Best match first (title weighs more than body), then by id; undefined when `text` has no word. */
+    async search (text: string, limit: number, after?: SearchPosition, author?: string): Promise<Array<StoredArticle & { rank: number }> | undefined> {
+      const words = text.match(/[\p{L}\p{N}_]+/gu)?.slice(0, 20)
+      if (words === undefined) return undefined
+      const search = SEARCH[db.dialect]
+      const terms = search.terms(words)
+      // the rank expression takes the terms as a parameter wherever it appears
+      const rankParams = search.rank.includes('?') ? [terms] : []
+      const where = [search.match]
+      const params: SqlValue[] = [terms]
+      if (author !== undefined) { where.push('a.author = ?'); params.push(author) }
+      if (after !== undefined) {
+        where.push(`(${search.rank} > ? OR (${search.rank} = ? AND a.id > ?))`)
+        params.push(...rankParams, after[0], ...rankParams, after[0], after[1])
+      }
+      const rows = await db.all<ArticleRow & { rank: number }>(
+        `SELECT ${JOINED_COLUMNS}, ${search.rank} AS rank FROM ${search.from}
+         WHERE ${where.join(' AND ')} ORDER BY rank, a.id LIMIT ?`, [...rankParams, ...params, limit])
+      return rows.map((row) => ({ ...toArticle(row), rank: Number(row.rank) }))
+    },
+
+    async create (fields: ArticleFields, authorId: number | null, author: string): Promise<StoredArticle> {
+      const now = new Date().toISOString()
+      const row = await db.one<ArticleRow>(
+        `INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${COLUMNS}`,
+        [fields.title, fields.summary, fields.body, authorId, author, now, now])
+      return toArticle(row!)
+    },
+
+    /**
+     * Reads the article, lets `decide` check it (permissions, preconditions:
+     * it throws to refuse) and compute the new fields, and writes them, all in
+     * one transaction, so no other write can come between the check and the
+     * write. Undefined when there is no such article.
+     */
+    async update (id: number, decide: (current: StoredArticle) => ArticleFields): Promise<StoredArticle | undefined> {
+      return await db.transaction(async (tx) => {
+        const current = await byId(tx, id)
+        if (current === undefined) return undefined
+        const fields = decide(current)
+        const row = await tx.one<ArticleRow>(
+          `UPDATE articles SET title = ?, summary = ?, body = ?, version = version + 1, updated_at = ?
+           WHERE id = ? RETURNING ${COLUMNS}`,
+          [fields.title, fields.summary, fields.body, new Date().toISOString(), id])
+        return toArticle(row!)
+      })
+    },
+
+    /** Deletes after `check` accepts the current article, in one transaction; false when there is none. */
+    async delete (id: number, check: (current: StoredArticle) => void): Promise<boolean> {
+      return await db.transaction(async (tx) => {
+        const current = await byId(tx, id)
+        if (current === undefined) return false
+        check(current)
+        await tx.run('DELETE FROM articles WHERE id = ?', [id])
+        return true
+      })
+    }
+  }
+}
+export type ArticlesRepository = ReturnType<typeof createArticlesRepository>

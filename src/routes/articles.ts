@@ -1,0 +1,142 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { BadRequest, NotFound } from '../errors.js'
+import { ArticleSchema, ArticlesQuery, CreateArticleBody, PatchArticleBody, ReplaceArticleBody } from '../schemas/articles.js'
+import { DATA_TYPES, EITHER_SCHEME, ID_PATTERN, IdParams, LIST_TYPES } from '../schemas/common.js'
+import { noneMatchHits, sendNotModified } from './conditional.js'
+import { assertMayChange, principalOf } from './guards.js'
+import { byId, pageOf, sendPage, type Cursor } from './pagination.js'
+
+const ARTICLE_XML = { root: 'article' }
+const WRITE_TYPES = ['application/json', 'application/merge-patch+json']
+
+/** A strong tag of the article's state; every change bumps its version. */
+const etagOf = (article: { id: number, version: number }) => `"${article.id}-${article.version}"`
+const validatorsOf = (article: { id: number, version: number, updatedAt: string }) => ({ etag: etagOf(article), lastModified: article.updatedAt })
+
+/** Search results resume after the rank and id of the last row. */
+const byRank: Cursor<[number, number], { rank: number, id: number }> = {
+  of: (row) => [row.rank, row.id],
+  read: (value) => Array.isArray(value) && value.length === 2 && Number.isFinite(value[0]) && Number.isSafeInteger(value[1])
+    ? [value[0] as number, value[1] as number]
+    : undefined
+}
+
+const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { articles } = app.repos
+  const notFound = (request: FastifyRequest) => NotFound(request.absoluteUrl(request.url), 'ARTICLE_NOT_FOUND')
+  // the response schema leaves out what is not documented (authorId, version), in every representation
+  const sendArticle = (reply: FastifyReply, article: { id: number, version: number }, status = 200) =>
+    reply.code(status).header('etag', etagOf(article)).send(article)
+
+  /** PUT and PATCH: the new fields from the current article, written after the checks, in one transaction. */
+  type Decide = Parameters<typeof articles.update>[1]
+  async function change (request: FastifyRequest<{ Params: { id: number } }>, reply: FastifyReply, fields: Decide) {
+    const article = await articles.update(request.params.id, (current) => {
+      assertMayChange(request, current.authorId, validatorsOf(current))
+      return fields(current)
+    })
+    if (article === undefined) throw notFound(request)
+    return sendArticle(reply, article)
+  }
+
+  app.get('', {
+    schema: {
+      tags: ['articles'],
+      summary: 'List articles, newest first, or search them (best match first)',
+      querystring: ArticlesQuery,
+      response: { 200: Type.Array(ArticleSchema) }
+    },
+    config: {
+      produces: LIST_TYPES,
+      xml: { root: 'articles', item: 'article' },
+      csv: ['id', 'title', 'summary', 'body', 'author', 'createdAt', 'updatedAt']
+    }
+  }, async (request, reply) => {
+    const { q, author } = request.query
+    if (q === undefined) {
+      const page = pageOf(request.query, byId)
+      return sendPage(request, reply, await articles.list(page.limit + 1, page.after, author), page, byId)
+    }
+    const page = pageOf(request.query, byRank)
+    const rows = await articles.search(q, page.limit + 1, page.after, author)
+    if (rows === undefined) throw BadRequest('Invalid search: q must contain at least one word', 'INVALID_SEARCH')
+    return sendPage(request, reply, rows, page, byRank)
+  })
+
+  app.get(`/:id${ID_PATTERN}`, {
+    schema: {
+      tags: ['articles'],
+      summary: 'Get one article (strong ETag; If-None-Match gives 304)',
+      params: IdParams,
+      response: { 200: ArticleSchema }
+    },
+    config: { produces: DATA_TYPES, xml: ARTICLE_XML, statuses: [304] }
+  }, async (request, reply) => {
+    const article = await articles.findById(request.params.id)
+    if (article === undefined) throw notFound(request)
+    if (noneMatchHits(request.headers['if-none-match'], etagOf(article))) return sendNotModified(reply, etagOf(article))
+    return sendArticle(reply, article)
+  })
+
+  app.post('', {
+    schema: {
+      tags: ['articles'],
+      summary: 'Write an article',
+      security: EITHER_SCHEME,
+      body: CreateArticleBody,
+      response: { 201: ArticleSchema }
+    },
+    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES }
+  }, async (request, reply) => {
+    const principal = principalOf(request)
+    const { title, summary = null, body } = request.body
+    const article = await articles.create({ title, summary, body }, principal.kind === 'user' ? principal.id : null, principal.username)
+    return sendArticle(reply.header('location', `/articles/${article.id}`), article, 201)
+  })
+
+  app.put(`/:id${ID_PATTERN}`, {
+    schema: {
+      tags: ['articles'],
+      summary: 'Replace an article (its author or the admin; If-Match guards against lost updates)',
+      security: EITHER_SCHEME,
+      params: IdParams,
+      body: ReplaceArticleBody,
+      response: { 200: ArticleSchema }
+    },
+    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES, statuses: [412] }
+  }, async (request, reply) => {
+    const { title, summary = null, body } = request.body
+    return await change(request, reply, () => ({ title, summary, body }))
+  })
+
+  app.patch(`/:id${ID_PATTERN}`, {
+    schema: {
+      tags: ['articles'],
+      summary: 'Change an article with a JSON Merge Patch (RFC 7396)',
+      security: EITHER_SCHEME,
+      params: IdParams,
+      body: PatchArticleBody,
+      response: { 200: ArticleSchema }
+    },
+    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES, statuses: [412] }
+  }, async (request, reply) => {
+    const patch = request.body
+    return await change(request, reply, (current) => ({
+      title: patch.title ?? current.title,
+      body: patch.body ?? current.body,
+      summary: patch.summary === undefined ? current.summary ?? null : patch.summary
+    }))
+  })
+
+  app.delete(`/:id${ID_PATTERN}`, {
+    schema: { tags: ['articles'], summary: 'Delete an article (its author or the admin)', security: EITHER_SCHEME, params: IdParams },
+    config: { auth: 'required', statuses: [412] }
+  }, async (request, reply) => {
+    const deleted = await articles.delete(request.params.id, (current) => assertMayChange(request, current.authorId, validatorsOf(current)))
+    if (!deleted) throw notFound(request)
+    return reply.code(204).send()
+  })
+}
+export default articlesRoutes

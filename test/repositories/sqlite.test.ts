@@ -1,0 +1,98 @@
+import { strict as assert } from 'node:assert'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, it, type TestContext } from 'node:test'
+import { createDb, type Db } from '../../src/db/index.js'
+import { MIGRATIONS, migrate } from '../../src/db/migrations.js'
+import { UniqueViolation } from '../../src/errors.js'
+import { createRepositories } from '../../src/repositories/index.js'
+import { tempDir } from '../helper.js'
+
+async function openDb (t: TestContext, demoData = true): Promise<Db> {
+  const db = createDb(join(tempDir(t), 'nested', 'app.db'))
+  t.after(() => db.close())
+  await migrate(db, { demoData })
+  return db
+}
+
+describe('migrate', () => {
+  it('creates the schema once and seeds the tutorial users', async (t) => {
+    const db = await openDb(t)
+    assert.deepEqual(await migrate(db, { demoData: true }), { applied: [], created: false })
+    const versions = await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+    assert.deepEqual(versions.map((v) => Number(v.version)), MIGRATIONS.map((m) => m.version))
+    assert.deepEqual(await createRepositories(db).users.list(10), [
+      { id: 1, username: 'john' }, { id: 2, username: 'steve' }, { id: 3, username: 'bill' }
+    ])
+  })
+
+  it('leaves a new database empty without demo data', async (t) => {
+    const db = await openDb(t, false)
+    assert.deepEqual(await createRepositories(db).users.list(10), [])
+  })
+
+  it('uses WAL and full synchronous commits', async (t) => {
+    const db = await openDb(t)
+    assert.equal((await db.one<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal')
+    assert.equal((await db.one<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous, 2)
+  })
+})
+
+describe('sqlite transactions', () => {
+  it('roll back everything when the work throws', async (t) => {
+    const db = await openDb(t)
+    await assert.rejects(db.transaction(async (tx) => {
+      await tx.run('INSERT INTO users (username, created_at) VALUES (?, ?)', ['temp', 'now'])
+      throw new Error('boom')
+    }), /boom/)
+    assert.equal(await createRepositories(db).users.findCredentials('temp'), undefined)
+  })
+
+  it('keep another caller\'s statement out of a transaction that awaits', async (t) => {
+    const db = await openDb(t)
+    let opened!: () => void
+    const open = new Promise<void>((resolve) => { opened = resolve })
+    const failing = db.transaction(async (tx) => {
+      await tx.run('INSERT INTO users (username, created_at) VALUES (?, ?)', ['inside', 'now'])
+      opened()
+      await sleep(20)
+      throw new Error('rolled back')
+    })
+    await open
+    // issued while the transaction is open: it must wait, not join it
+    const outside = db.run('INSERT INTO users (username, created_at) VALUES (?, ?)', ['outside', 'now'])
+    await assert.rejects(failing, /rolled back/)
+    await outside
+    const users = createRepositories(db).users
+    assert.equal(await users.findCredentials('inside'), undefined)
+    assert.notEqual(await users.findCredentials('outside'), undefined)
+  })
+
+  it('turns a unique constraint into UniqueViolation', async (t) => {
+    const db = await openDb(t)
+    await assert.rejects(createRepositories(db).users.create('john', null), UniqueViolation)
+  })
+})
+
+describe('messages repository', () => {
+  it('stores a message with its parts and deletes them together', async (t) => {
+    const db = await openDb(t)
+    const { messages } = createRepositories(db)
+    const body = Buffer.from([0, 1, 2, 255])
+    const stored = await messages.create({
+      userId: 2,
+      sender: 'steve',
+      contentType: 'multipart/form-data; boundary=x',
+      body,
+      sha256: 'abc',
+      parts: [{ name: 'f', filename: 'a.bin', contentType: 'application/octet-stream', body: Buffer.from('xyz'), sha256: 'def' }]
+    })
+    assert.deepEqual(await messages.findById(stored.id), stored)
+    assert.deepEqual(stored.parts, [{ name: 'f', filename: 'a.bin', contentType: 'application/octet-stream', size: 3, sha256: 'def' }])
+    assert.deepEqual((await messages.content(stored.id))?.body, body)
+    assert.deepEqual((await messages.list(10, undefined, 2)).map((m) => m.id), [stored.id])
+    assert.deepEqual(await messages.list(10, undefined, 3), [])
+    assert.equal(await messages.delete(stored.id), true)
+    assert.equal((await db.one<{ n: number }>('SELECT count(*) AS n FROM message_parts'))?.n, 0)
+  })
+})

@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert'
+import { describe, it } from 'node:test'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { startTestServer } from '../helper.js'
+
+type Operation = {
+  responses: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }>
+  requestBody?: { content: Record<string, unknown> }
+  security?: unknown[]
+  parameters?: Array<{ name: string, in: string }>
+}
+type Document = {
+  openapi: string
+  paths: Record<string, Record<string, Operation>>
+  components: { securitySchemes: Record<string, { type: string, scheme: string }>, schemas: Record<string, unknown> }
+}
+
+async function fetchDocument (t: Parameters<typeof startTestServer>[0]) {
+  const server = await startTestServer(t)
+  const res = await server.fetch('/openapi.json')
+  assert.equal(res.status, 200)
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
+  return { server, document: await res.json() as Document }
+}
+
+/** `/users/:id(^\d{1,15}$)` → `/users/{id}`; the /files wildcard is the `key` parameter. */
+const documentedPath = (url: string) => url.replace(/:(\w+)(\([^)]*\))?/g, '{$1}').replace(/\/\*$/, '/{key}')
+
+describe('GET /openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document', async (t) => {
+    const { document } = await fetchDocument(t)
+    assert.equal(document.openapi, '3.1.0')
+    const result = await new Validator().validate(document as never)
+    assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors, null, 2))
+    assert.equal(result.valid, true)
+  })
+
+  it('documents every registered route and method', async (t) => {
+    const { server, document } = await fetchDocument(t)
+    const routes = server.app.registeredRoutes.filter((r) => r.method !== 'HEAD' && !r.url.startsWith('/docs'))
+    assert.ok(routes.length >= 25, `only ${routes.length} routes seen`)
+    const missing = routes.filter((r) => document.paths[documentedPath(r.url)]?.[r.method.toLowerCase()] === undefined)
+    assert.deepEqual(missing, [])
+  })
+
+  it('declares both security schemes and requires them where the route does', async (t) => {
+    const { document } = await fetchDocument(t)
+    assert.deepEqual(document.components.securitySchemes.basicAuth?.scheme, 'basic')
+    assert.deepEqual(document.components.securitySchemes.bearerAuth?.scheme, 'bearer')
+    assert.deepEqual(document.paths['/secrets']?.get?.security, [{ basicAuth: [] }, { bearerAuth: [] }])
+    // anonymous posting is allowed, and a credential is taken when sent
+    assert.deepEqual(document.paths['/messages']?.post?.security, [{}, { basicAuth: [] }, { bearerAuth: [] }])
+    assert.ok(document.paths['/secrets']?.get?.responses['401'] !== undefined)
+  })
+
+  it('lists every request media type, with the tutorial\'s example', async (t) => {
+    const { document } = await fetchDocument(t)
+    const messages = document.paths['/messages']?.post?.requestBody?.content as Record<string, { example?: unknown }>
+    assert.deepEqual(Object.keys(messages).sort(), ['application/json', 'application/octet-stream', 'multipart/form-data', 'text/plain'])
+    assert.deepEqual(messages['application/json']?.example, { message: 'Hello Data' })
+    assert.deepEqual(messages['text/plain']?.example, 'Hello Text')
+    const patch = document.paths['/articles/{id}']?.patch?.requestBody?.content ?? {}
+    assert.deepEqual(Object.keys(patch).sort(), ['application/json', 'application/merge-patch+json'])
+    assert.ok(document.paths['/files/{key}']?.put?.requestBody?.content['*/*'] !== undefined)
+    assert.ok(document.paths['/files/{key}']?.get?.parameters?.some((p) => p.name === 'key' && p.in === 'path'))
+  })
+
+  it('gives every operation its error responses, with the error schema', async (t) => {
+    const { document } = await fetchDocument(t)
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        assert.ok(operation.responses['500'] !== undefined, `${method} ${path} has no 500`)
+        const schema = operation.responses['500']?.content?.['application/json']?.schema
+        assert.deepEqual(schema, { $ref: '#/components/schemas/Error' }, `${method} ${path}`)
+      }
+    }
+    const put = document.paths['/articles/{id}']?.put?.responses ?? {}
+    assert.deepEqual(Object.keys(put).sort(), ['200', '400', '401', '403', '404', '406', '412', '413', '415', '429', '500', '503', '507'])
+    assert.ok(document.paths['/files/{key}']?.get?.responses['206'] !== undefined)
+    assert.ok(document.paths['/files/{key}']?.get?.responses['416'] !== undefined)
+    assert.ok(document.paths['/articles/{id}']?.get?.responses['304'] !== undefined)
+    // raw successes are documented too
+    for (const path of ['/files/{key}', '/messages/{id}/content', '/metrics', '/openapi.json']) {
+      assert.ok(document.paths[path]?.get?.responses['200'] !== undefined, `GET ${path} has no 200`)
+    }
+    assert.ok(document.paths['/users']?.post?.responses['409'] !== undefined)
+  })
+
+  it('lists the representations each route negotiates', async (t) => {
+    const { document } = await fetchDocument(t)
+    assert.deepEqual(Object.keys(document.paths['/hello']?.get?.responses['200']?.content ?? {}), ['text/plain', 'application/json'])
+    assert.deepEqual(Object.keys(document.paths['/articles']?.get?.responses['200']?.content ?? {}), ['application/json', 'application/xml', 'text/csv'])
+  })
+})
+
+describe('GET /docs', () => {
+  it('serves the interactive reference from the project\'s own files', async (t) => {
+    const { server } = await fetchDocument(t)
+    const page = await server.fetch('/docs/static/index.html')
+    assert.equal(page.status, 200)
+    const html = await page.text()
+    assert.match(html, /swagger-ui/)
+    // every script and stylesheet is local: the page works with no internet
+    const external = [...html.matchAll(/(?:src|href)="(https?:[^"]+)"/g)].map((m) => m[1])
+    assert.deepEqual(external, [])
+    const bundle = await server.fetch('/docs/static/swagger-ui-bundle.js')
+    assert.equal(bundle.status, 200)
+  })
+})

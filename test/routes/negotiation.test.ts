@@ -1,0 +1,561 @@
+import { strict as assert } from 'node:assert'
+import { describe, it } from 'node:test'
+import { XMLParser } from 'fast-xml-parser'
+import { adminAuth, startTestServer } from '../helper.js'
+import { requestIdOf } from '../http.js'
+
+const TEXT = 'text/plain; charset=utf-8'
+const JSON_TYPE = 'application/json; charset=utf-8'
+const XML_TYPE = 'application/xml; charset=utf-8'
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8'
+
+const xml = new XMLParser({ ignoreDeclaration: true })
+
+describe('Accept on the text endpoints', () => {
+  const cases: Array<[string | undefined, 'text' | 'json']> = [
+    [undefined, 'text'],
+    ['*/*', 'text'],
+    ['text/plain', 'text'],
+    ['application/json', 'json'],
+    ['application/*', 'json'],
+    ['text/plain;q=0.5, application/json', 'json'],
+    ['application/json;q=0.4, text/plain;q=0.8', 'text'],
+    // the most specific range decides: text/plain gets 0.3 from text/*, JSON 0.5 from */*
+    ['text/*;q=0.3, */*;q=0.5', 'json'],
+    ['application/json;q=0, */*', 'text'],
+    ['text/plain;q=0, */*;q=0.1', 'json']
+  ]
+  for (const [accept, expected] of cases) {
+    it(`GET /hello answers ${expected} for Accept: ${accept ?? '(none)'}`, async (t) => {
+      const server = await startTestServer(t)
+      const res = await server.fetch('/hello', { headers: accept === undefined ? {} : { accept } })
+      assert.equal(res.status, 200)
+      assert.equal(res.headers.get('vary'), 'Accept')
+      if (expected === 'text') {
+        assert.equal(res.headers.get('content-type'), TEXT)
+        assert.equal(await res.text(), 'Hello John Doe')
+      } else {
+        assert.equal(res.headers.get('content-type'), JSON_TYPE)
+        assert.deepEqual(await res.json(), { message: 'Hello John Doe' })
+      }
+    })
+  }
+
+  it('GET /hello?name=Luis as JSON', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/hello?name=Luis', { headers: { accept: 'application/json' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), { message: 'Hello Luis' })
+  })
+
+  it('PUT /echo as JSON names the method without the newline of the text form', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/echo', { method: 'PUT', headers: { accept: 'application/json' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), { message: 'ECHO: PUT' })
+  })
+
+  it('GET /secrets as JSON for the admin', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/secrets', { headers: { accept: 'application/json', authorization: adminAuth() } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), { message: 'Shhh this is top secret spy stuff!' })
+  })
+
+  it('POST /messages replies in JSON with the new message\'s id and location', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/messages', {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'text/plain' },
+      body: 'Hello Text'
+    })
+    assert.equal(res.status, 201)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    const location = res.headers.get('location')
+    assert.match(location ?? '', /^\/messages\/\d+$/)
+    const id = Number(location!.slice('/messages/'.length))
+    assert.deepEqual(await res.json(), { message: 'Text Message: Hello Text', id, location })
+  })
+
+  it('GET / as JSON indexes the resources with absolute URLs that exist', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/', { headers: { accept: 'application/json' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    const body = await res.json() as { message: string, resources: Record<string, string> }
+    assert.deepEqual(Object.keys(body).sort(), ['message', 'resources'])
+    assert.equal(body.message, 'Welcome')
+    const expected = ['hello', 'echo', 'messages', 'users', 'secrets', 'tokens', 'health', 'ready']
+    assert.deepEqual(
+      Object.fromEntries(expected.map((name) => [name, body.resources[name]])),
+      Object.fromEntries(expected.map((name) => [name, `${server.url}/${name}`])))
+    for (const [name, url] of Object.entries(body.resources)) {
+      assert.ok(url.startsWith(`${server.url}/`), `${name}: ${url} is not an absolute URL of this server`)
+      const target = await fetch(url)
+      assert.notEqual(target.status, 404, `${name}: ${url} does not exist`)
+    }
+  })
+})
+
+describe('data representations', () => {
+  it('GET /users/2 in application/xml carries the fields of the JSON form', async (t) => {
+    const server = await startTestServer(t)
+    const asJson = await (await server.fetch('/users/2')).json() as Record<string, unknown>
+    const res = await server.fetch('/users/2', { headers: { accept: 'application/xml' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), XML_TYPE)
+    assert.equal(res.headers.get('vary'), 'Accept')
+    const text = await res.text()
+    assert.match(text, /^<\?xml version="1\.0" encoding="UTF-8"\?>/)
+    assert.deepEqual(xml.parse(text), { user: { id: 2, username: 'steve', createdAt: asJson.createdAt } })
+  })
+
+  it('GET /users in application/xml lists every user', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users', { headers: { accept: 'application/xml;q=0.9, application/json;q=0.5' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), XML_TYPE)
+    assert.deepEqual(xml.parse(await res.text()), {
+      users: {
+        user: [
+          { id: 1, username: 'john' },
+          { id: 2, username: 'steve' },
+          { id: 3, username: 'bill' }
+        ]
+      }
+    })
+  })
+
+  it('GET /users defaults to JSON', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users', { headers: { accept: '*/*' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.equal(res.headers.get('vary'), 'Accept')
+    assert.deepEqual(await res.json(), [
+      { id: 1, username: 'john' },
+      { id: 2, username: 'steve' },
+      { id: 3, username: 'bill' }
+    ])
+  })
+
+  it('GET /users as text/csv: a header row and CRLF line ends', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users', { headers: { accept: 'text/csv' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8')
+    assert.equal(res.headers.get('vary'), 'Accept')
+    assert.equal(await res.text(), 'id,username\r\n1,john\r\n2,steve\r\n3,bill\r\n')
+  })
+})
+
+describe('406 Not Acceptable', () => {
+  it('GET /users/2 for Accept: text/html is a JSON 406', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users/2', { headers: { accept: 'text/html' } })
+    assert.equal(res.status, 406)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.equal(res.headers.get('vary'), 'Accept')
+    assert.deepEqual(await res.json(), {
+      status: 406,
+      code: 'NOT_ACCEPTABLE',
+      message: 'Not Acceptable: this resource is available as application/json, application/xml',
+      requestId: requestIdOf(res)
+    })
+  })
+
+  it('GET /users/2 as text/csv is a 406: only lists speak CSV', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users/2', { headers: { accept: 'text/csv' } })
+    assert.equal(res.status, 406)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    const body = await res.json() as Record<string, unknown>
+    assert.equal(body.status, 406)
+    assert.equal(body.requestId, requestIdOf(res))
+  })
+
+  it('GET /hello refusing both text and JSON with q=0 is a 406', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/hello', { headers: { accept: 'text/plain;q=0, application/json;q=0' } })
+    assert.equal(res.status, 406)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), {
+      status: 406,
+      code: 'NOT_ACCEPTABLE',
+      message: 'Not Acceptable: this resource is available as text/plain, application/json',
+      requestId: requestIdOf(res)
+    })
+  })
+})
+
+describe('error representations', () => {
+  it('a client accepting only XML gets a 406 in XML', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/hello', { headers: { accept: 'application/xml' } })
+    assert.equal(res.status, 406)
+    assert.equal(res.headers.get('content-type'), XML_TYPE)
+    assert.equal(res.headers.get('vary'), 'Accept')
+    assert.deepEqual(xml.parse(await res.text()), {
+      error: {
+        status: 406,
+        code: 'NOT_ACCEPTABLE',
+        message: 'Not Acceptable: this resource is available as text/plain, application/json',
+        requestId: requestIdOf(res)
+      }
+    })
+  })
+
+  it('a client accepting only XML gets a 404 in XML', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users/4', { headers: { accept: 'application/xml' } })
+    assert.equal(res.status, 404)
+    assert.equal(res.headers.get('content-type'), XML_TYPE)
+    assert.deepEqual(xml.parse(await res.text()), {
+      error: { status: 404, code: 'USER_NOT_FOUND', message: `Not Found: ${server.url}/users/4`, requestId: requestIdOf(res) }
+    })
+  })
+
+  it('a client accepting only XML gets a 405 in XML, with Allow', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/hello', { method: 'DELETE', headers: { accept: 'application/xml' } })
+    assert.equal(res.status, 405)
+    assert.equal(res.headers.get('allow'), 'GET, HEAD, OPTIONS')
+    assert.equal(res.headers.get('content-type'), XML_TYPE)
+    const body = xml.parse(await res.text()) as { error: Record<string, unknown> }
+    assert.equal(body.error.status, 405)
+    assert.equal(body.error.code, 'METHOD_NOT_ALLOWED')
+    assert.equal(body.error.requestId, requestIdOf(res))
+  })
+
+  it('a validation error in XML lists its details', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users?limit=abc', { headers: { accept: 'application/xml' } })
+    assert.equal(res.status, 400)
+    assert.equal(res.headers.get('content-type'), XML_TYPE)
+    const parser = new XMLParser({ ignoreDeclaration: true, isArray: (_name, jpath) => jpath === 'error.errors' })
+    assert.deepEqual(parser.parse(await res.text()), {
+      error: {
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'Invalid request: querystring.limit must be integer',
+        requestId: requestIdOf(res),
+        errors: [{ field: 'querystring.limit', message: 'must be integer' }]
+      }
+    })
+  })
+
+  it('a URL that is not validly percent-encoded is a JSON 400, not a 500', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users/%zz')
+    assert.equal(res.status, 400)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), {
+      status: 400,
+      code: 'BAD_URL',
+      message: 'Bad Request: the URL is not validly percent-encoded',
+      requestId: requestIdOf(res)
+    })
+  })
+
+  it('a client preferring problem+json gets RFC 9457 fields with the usual ones', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users/4', { headers: { accept: 'application/problem+json, application/json;q=0.9' } })
+    assert.equal(res.status, 404)
+    assert.equal(res.headers.get('content-type'), PROBLEM_TYPE)
+    assert.equal(res.headers.get('vary'), 'Accept')
+    const message = `Not Found: ${server.url}/users/4`
+    assert.deepEqual(await res.json(), {
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: message,
+      message,
+      code: 'USER_NOT_FOUND',
+      requestId: requestIdOf(res)
+    })
+  })
+
+  it('an unknown path for a problem+json client is a problem document', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/nowhere?x=1', { headers: { accept: 'application/problem+json' } })
+    assert.equal(res.status, 404)
+    assert.equal(res.headers.get('content-type'), PROBLEM_TYPE)
+    const message = `Not Found: ${server.url}/nowhere?x=1`
+    assert.deepEqual(await res.json(), {
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: message,
+      message,
+      code: 'NOT_FOUND',
+      requestId: requestIdOf(res)
+    })
+  })
+
+  it('a client preferring JSON over problem+json gets plain JSON errors', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users/4', { headers: { accept: 'application/json, application/problem+json;q=0.5' } })
+    assert.equal(res.status, 404)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), {
+      status: 404,
+      code: 'USER_NOT_FOUND',
+      message: `Not Found: ${server.url}/users/4`,
+      requestId: requestIdOf(res)
+    })
+  })
+})
+
+describe('request bodies by media type', () => {
+  const cases: Array<[string, string, string]> = [
+    ['text/plain; charset=utf-8', 'Hello Text', 'Text Message: Hello Text'],
+    ['Text/Plain; Charset=UTF-8', 'Hello Text', 'Text Message: Hello Text'],
+    ['application/json; charset=utf-8', '{"message":"Hello Data"}', 'JSON Message: {"message": "Hello Data"}'],
+    ['application/vnd.example.v2+json', '{"a":[1,2]}', 'JSON Message: {"a": [1, 2]}']
+  ]
+  for (const [contentType, body, reply] of cases) {
+    it(`POST /messages reads ${contentType}`, async (t) => {
+      const server = await startTestServer(t)
+      const res = await server.fetch('/messages', { method: 'POST', headers: { 'content-type': contentType }, body })
+      assert.equal(res.status, 201)
+      assert.equal(res.headers.get('content-type'), TEXT)
+      assert.equal(await res.text(), reply)
+    })
+  }
+
+  it('POST /messages with JSON that does not parse is a 400', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"message":' })
+    assert.equal(res.status, 400)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    const body = await res.json() as Record<string, unknown>
+    assert.deepEqual(body, { status: 400, code: 'INVALID_JSON', message: body.message, requestId: requestIdOf(res) })
+    assert.match(body.message as string, /^Invalid JSON/)
+  })
+})
+
+describe('HEAD', () => {
+  const paths = ['/', '/hello?name=Luis', '/users', '/users?limit=1', '/users/2', '/health', '/ready', '/secrets', '/users/4', '/nowhere']
+  for (const path of paths) {
+    it(`HEAD ${path} answers as GET does, without a body`, async (t) => {
+      const server = await startTestServer(t)
+      const get = await server.fetch(path)
+      await get.arrayBuffer()
+      const head = await server.fetch(path, { method: 'HEAD' })
+      assert.equal(head.status, get.status)
+      for (const name of ['content-type', 'content-length', 'vary', 'link', 'allow', 'www-authenticate', 'x-content-type-options']) {
+        assert.equal(head.headers.get(name), get.headers.get(name), `${name} differs`)
+      }
+      requestIdOf(head)
+      assert.equal(await head.text(), '')
+    })
+  }
+
+  it('HEAD /users?limit=1 carries the Link to the next page', async (t) => {
+    const server = await startTestServer(t)
+    const head = await server.fetch('/users?limit=1', { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    const link = head.headers.get('link')
+    assert.match(link ?? '', new RegExp(`^<${server.url.replaceAll('.', '\\.')}/users\\?limit=1&after=[\\w-]+>; rel="next"$`))
+  })
+})
+
+describe('OPTIONS', () => {
+  const cases: Array<[string, string]> = [
+    ['/', 'GET, HEAD, OPTIONS'],
+    ['/hello', 'GET, HEAD, OPTIONS'],
+    ['/echo', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
+    ['/messages', 'GET, HEAD, POST, OPTIONS'],
+    ['/users', 'GET, HEAD, POST, OPTIONS'],
+    ['/users/2', 'GET, HEAD, PATCH, DELETE, OPTIONS'],
+    ['/secrets', 'GET, HEAD, OPTIONS']
+  ]
+  for (const [path, allow] of cases) {
+    it(`OPTIONS ${path} is a 204 with Allow: ${allow}`, async (t) => {
+      const server = await startTestServer(t)
+      const res = await server.fetch(path, { method: 'OPTIONS' })
+      assert.equal(res.status, 204)
+      assert.equal(res.headers.get('allow'), allow)
+      requestIdOf(res)
+      assert.equal(await res.text(), '')
+    })
+  }
+
+  it('OPTIONS on an unknown path is a 404', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/nowhere', { method: 'OPTIONS' })
+    assert.equal(res.status, 404)
+    assert.deepEqual(await res.json(), {
+      status: 404,
+      code: 'NOT_FOUND',
+      message: `Not Found: ${server.url}/nowhere`,
+      requestId: requestIdOf(res)
+    })
+  })
+
+  it('a CORS preflight from a browser is answered with CORS headers', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://example.test',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type'
+      }
+    })
+    assert.equal(res.status, 204)
+    assert.equal(res.headers.get('allow'), 'GET, HEAD, POST, OPTIONS')
+    assert.ok(['*', 'http://example.test'].includes(res.headers.get('access-control-allow-origin') ?? ''),
+      `Access-Control-Allow-Origin: ${res.headers.get('access-control-allow-origin')}`)
+    assert.match(res.headers.get('access-control-allow-methods') ?? '', /\bPOST\b/)
+    assert.match(res.headers.get('access-control-allow-headers') ?? '', /authorization/i)
+  })
+})
+
+describe('405 Method Not Allowed', () => {
+  const cases: Array<[string, string, string]> = [
+    ['DELETE', '/hello', 'GET, HEAD, OPTIONS'],
+    ['PUT', '/users', 'GET, HEAD, POST, OPTIONS'],
+    ['POST', '/users/2', 'GET, HEAD, PATCH, DELETE, OPTIONS'],
+    ['DELETE', '/secrets', 'GET, HEAD, OPTIONS'],
+    ['PUT', '/messages', 'GET, HEAD, POST, OPTIONS']
+  ]
+  for (const [method, path, allow] of cases) {
+    it(`${method} ${path} is a 405 with Allow: ${allow}`, async (t) => {
+      const server = await startTestServer(t)
+      const res = await server.fetch(path, { method })
+      assert.equal(res.status, 405)
+      assert.equal(res.headers.get('allow'), allow)
+      assert.equal(res.headers.get('content-type'), JSON_TYPE)
+      assert.deepEqual(await res.json(), {
+        status: 405,
+        code: 'METHOD_NOT_ALLOWED',
+        message: `Method ${method} is not allowed here; allowed: ${allow}`,
+        requestId: requestIdOf(res)
+      })
+    })
+  }
+})
+
+describe('404 Not Found', () => {
+  it('names the full request URL, query string included', async (t) => {
+    const server = await startTestServer(t)
+    const path = '/no/such/thing?a=1&b=two%20words'
+    const res = await server.fetch(path)
+    assert.equal(res.status, 404)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), {
+      status: 404,
+      code: 'NOT_FOUND',
+      message: `Not Found: ${server.url}${path}`,
+      requestId: requestIdOf(res)
+    })
+  })
+
+  for (const id of ['abc', '1.5', '-1', '1e3', '+2', '0x10', '2abc', '99999999999999999999', '9007199254740993']) {
+    it(`GET /users/${id} is a 404, not a 400 or 500`, async (t) => {
+      const server = await startTestServer(t)
+      const res = await server.fetch(`/users/${id}`)
+      assert.equal(res.status, 404)
+      assert.equal(res.headers.get('content-type'), JSON_TYPE)
+      const body = await res.json() as Record<string, unknown>
+      assert.deepEqual(body, { status: 404, code: body.code, message: `Not Found: ${server.url}/users/${id}`, requestId: requestIdOf(res) })
+      assert.match(body.code as string, /NOT_FOUND$/)
+    })
+  }
+
+  it('an id beyond integer range is a 404 for the admin\'s PATCH and DELETE too', async (t) => {
+    const server = await startTestServer(t)
+    for (const method of ['PATCH', 'DELETE']) {
+      const res = await server.fetch('/users/99999999999999999999', method === 'PATCH'
+        ? {
+            method,
+            headers: { authorization: adminAuth(), 'content-type': 'application/json' },
+            body: JSON.stringify({ password: 'a new password' })
+          }
+        : { method, headers: { authorization: adminAuth() } })
+      assert.equal(res.status, 404, `${method}`)
+      const body = await res.json() as Record<string, unknown>
+      assert.equal(body.message, `Not Found: ${server.url}/users/99999999999999999999`)
+    }
+  })
+
+  it('GET /messages/99999999999999999999/content is a 404 for the admin', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/messages/99999999999999999999/content', { headers: { authorization: adminAuth() } })
+    assert.equal(res.status, 404)
+    const body = await res.json() as Record<string, unknown>
+    assert.equal(body.message, `Not Found: ${server.url}/messages/99999999999999999999/content`)
+  })
+})
+
+describe('X-Request-Id', () => {
+  for (const sane of ['req-42', '2f1c6a3e-8f0b-4b7e-9d55-0c1e8a7b6d21', 'trace.abc:123@edge_1']) {
+    it(`echoes a sane id (${sane}), in the header and in error bodies`, async (t) => {
+      const server = await startTestServer(t)
+      const ok = await server.fetch('/hello', { headers: { 'x-request-id': sane } })
+      assert.equal(ok.status, 200)
+      assert.equal(ok.headers.get('x-request-id'), sane)
+      const missing = await server.fetch('/users/4', { headers: { 'x-request-id': sane } })
+      assert.equal(missing.headers.get('x-request-id'), sane)
+      assert.equal((await missing.json() as Record<string, unknown>).requestId, sane)
+    })
+  }
+
+  for (const [label, insane] of [['300 characters', 'x'.repeat(300)], ['spaces', 'has a space'], ['angle brackets', '<script>']]) {
+    it(`replaces an id with ${label}`, async (t) => {
+      const server = await startTestServer(t)
+      const res = await server.fetch('/users/4', { headers: { 'x-request-id': insane! } })
+      const id = requestIdOf(res)
+      assert.notEqual(id, insane)
+      assert.match(id, /^[\w.:@-]{1,128}$/)
+      assert.equal((await res.json() as Record<string, unknown>).requestId, id)
+    })
+  }
+
+  it('gives each request without one its own id', async (t) => {
+    const server = await startTestServer(t)
+    const a = requestIdOf(await server.fetch('/hello'))
+    const b = requestIdOf(await server.fetch('/hello'))
+    assert.notEqual(a, b)
+  })
+})
+
+describe('GET /health and GET /ready', () => {
+  it('GET /health says the process is alive', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/health')
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    requestIdOf(res)
+    assert.deepEqual(await res.json(), { status: 'ok' })
+  })
+
+  it('GET /ready says the database answers and no Redis is configured', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/ready')
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), { status: 'ready', database: 'ok', redis: 'not configured' })
+  })
+
+  it('GET /ready is a 503 with Retry-After when the database does not answer, while /health stays up', async (t) => {
+    const server = await startTestServer(t)
+    t.mock.method(server.app, 'pingDatabase', async () => { throw new Error('connection refused') })
+    const res = await server.fetch('/ready')
+    assert.equal(res.status, 503)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.match(res.headers.get('retry-after') ?? '', /^\d+$/)
+    const body = await res.json() as Record<string, unknown>
+    assert.deepEqual(body, { status: 503, code: 'SERVICE_UNAVAILABLE', message: body.message, requestId: requestIdOf(res) })
+    assert.equal(typeof body.message, 'string')
+    assert.doesNotMatch(body.message as string, /connection refused/)
+
+    const health = await server.fetch('/health')
+    assert.equal(health.status, 200)
+    assert.deepEqual(await health.json(), { status: 'ok' })
+  })
+})

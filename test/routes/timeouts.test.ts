@@ -1,0 +1,54 @@
+import { strict as assert } from 'node:assert'
+import { connect } from 'node:net'
+import { describe, it } from 'node:test'
+import { startTestServer, type TestServer } from '../helper.js'
+
+/** Sends `head` and nothing more, then collects what the server says until it closes (or 10 s pass). */
+function stall (server: TestServer, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1')
+    let answer = ''
+    socket.setTimeout(10_000, () => socket.destroy(new Error('the server kept the slow request open past 10 s')))
+    socket.on('data', (chunk: Buffer) => { answer += chunk.toString('latin1') })
+    socket.on('error', reject)
+    socket.on('close', () => resolve(answer))
+    socket.write(head)
+  })
+}
+
+function assertTimeoutAnswer (answer: string): void {
+  assert.match(answer, /^HTTP\/1\.1 408 Request Timeout\r\n/)
+  assert.match(answer, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i)
+  const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>
+  assert.equal(body.status, 408)
+  assert.equal(body.code, 'REQUEST_TIMEOUT')
+}
+
+describe('slow clients', () => {
+  it('answers headers that never finish with a 408 JSON error and closes', async (t) => {
+    const server = await startTestServer(t, { requestTimeoutSeconds: 1 })
+    assertTimeoutAnswer(await stall(server, 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '))
+  })
+
+  it('answers a body that never finishes with a 408 JSON error, and stores nothing', async (t) => {
+    const server = await startTestServer(t, { requestTimeoutSeconds: 1 })
+    assertTimeoutAnswer(await stall(server, 'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nabc'))
+    const list = await server.fetch('/messages', { headers: { authorization: 'Basic ' + Buffer.from('admin:secret').toString('base64'), accept: 'application/json' } })
+    assert.deepEqual(await list.json(), [])
+  })
+
+  it('closes an idle keep-alive connection after the keep-alive timeout', async (t) => {
+    const server = await startTestServer(t, { keepAliveTimeoutSeconds: 1 })
+    const answer = await stall(server, 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/)
+    assert.match(answer, /\r\n\r\nHello John Doe$/)
+  })
+
+  it('keeps serving others while slow clients wait', async (t) => {
+    const server = await startTestServer(t, { requestTimeoutSeconds: 2 })
+    const slow = Array.from({ length: 50 }, () => stall(server, 'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n'))
+    const res = await server.fetch('/hello')
+    assert.equal(await res.text(), 'Hello John Doe')
+    for (const answer of await Promise.all(slow)) assertTimeoutAnswer(answer)
+  })
+})
