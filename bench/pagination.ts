@@ -24,7 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), 'restful-api-bench-'))
 const path = join(dir, 'bench.db')
 
 async function seed (): Promise<void> {
-  const db = createDb(path)
+  const db = await createDb(path)
   await migrate(db, { demoData: false })
   await db.close()
   const raw = new Database(path)

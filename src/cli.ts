@@ -15,7 +15,7 @@ class CommandError extends Error {}
 const openDatabase = (config: Config) => createDb(config.database, { max: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs })
 
 async function withRepositories<T> (config: Config, work: (repos: ReturnType<typeof createRepositories>) => Promise<T>): Promise<T> {
-  const db = openDatabase(config)
+  const db = await openDatabase(config)
   try {
     await migrate(db, { demoData: config.demoData })
     return await work(createRepositories(db))
@@ -28,7 +28,7 @@ const commands: Record<string, (config: Config, args: string[]) => Promise<void>
   serve: async (config) => { await startServer(config) },
 
   migrate: async (config) => {
-    const db = openDatabase(config)
+    const db = await openDatabase(config)
     try {
       const { applied } = await migrate(db, { demoData: config.demoData })
       process.stdout.write(applied.length === 0 ? 'schema up to date\n' : `applied migrations ${applied.join(', ')}\n`)

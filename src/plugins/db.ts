@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 /** Opens (or adopts) the database, brings its schema up to date, and closes it last. */
 export default fp<{ config: Config, db?: Db }>(async (app, { config, db: given }) => {
-  const db = given ?? createDb(config.database, {
+  const db = given ?? await createDb(config.database, {
     max: config.dbPoolSize,
     acquireTimeoutMs: config.dbAcquireTimeoutMs,
     onIdleError: (err) => app.log.warn({ err }, 'idle database connection failed')

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 
 declare module 'fastify' {
@@ -21,6 +21,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     app.decorate('pingRedis', async () => {})
     return
   }
+  // loaded only when configured: the client costs a process ~20 MB
+  const { Redis } = await import('ioredis')
   const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true })
   let lastError = ''
   // unheard, a connection error would crash the process; heard once per kind, it does not flood the log

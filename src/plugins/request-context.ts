@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { Server as NetServer, type Socket } from 'node:net'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { BadRequest, HttpError, ServiceUnavailable } from '../errors.js'
 import { VALID_HOST } from './urls.js'
 
+/** How long a keep-alive socket must have been quiet before a shutdown closes it under its client. */
+const QUIET_MS = 500
 const SANE_REQUEST_ID = /^[\w.:@-]{1,128}$/
 const SECRET_PARAMETER = /pass|token|secret|key|auth|credential/i
 
@@ -28,6 +31,17 @@ function decodeURIComponentSafe (text: string): string {
   }
 }
 
+/**
+ * Reads a request's body to its end, unused: closing a socket with unread bytes
+ * makes TCP reset it, and the client would lose the answer sent before.
+ */
+function discard (raw: IncomingMessage): Promise<void> {
+  if (raw.complete) return Promise.resolve()
+  return new Promise((resolve) => {
+    raw.once('end', resolve).once('close', resolve).once('error', resolve).resume()
+  })
+}
+
 /** The client's X-Request-Id when it is safe to echo and log, else a fresh one. */
 export function requestIdFor (req: IncomingMessage): string {
   const given = req.headers['x-request-id']
@@ -39,7 +53,10 @@ declare module 'fastify' {
     /**
      * The first step of a shutdown: from now on new requests get 503 with
      * Connection: close while the port stays open; resolves once the requests
-     * in flight have finished. app.close() then stops listening.
+     * in flight have finished and every connection open at the start has
+     * closed or been quiet a while; then stops listening, and resolves once
+     * the connections accepted meanwhile have been answered too. app.close()
+     * then closes the idle connections and the database.
      */
     drain (): Promise<void>
   }
@@ -56,18 +73,34 @@ export default fp(async (app) => {
   let stopping = false
   // a request ends once, whether answered or abandoned by its client
   const inFlight = new Set<FastifyRequest>()
-  let idle: (() => void) | undefined
-  const settle = () => { if (inFlight.size === 0) idle?.() }
+  // each open socket and when it last finished a request (or connected)
+  const lastActive = new Map<Socket, number>()
+  app.server.on('connection', (socket: Socket) => {
+    lastActive.set(socket, Date.now())
+    socket.once('close', () => lastActive.delete(socket))
+  })
   const finish = async (request: FastifyRequest) => {
     inFlight.delete(request)
-    settle()
+    if (lastActive.has(request.raw.socket)) lastActive.set(request.raw.socket, Date.now())
   }
-  app.decorate('drain', () => {
+  // Closing an idle keep-alive socket races a client sending on it: each socket gets the
+  // time to carry one more request (answered 503 and closed) first. The port stays open
+  // until those open at the start are done (clients that reconnect at once are not waited
+  // for, or they would hold it open for ever), then the ones accepted meanwhile are done.
+  const quiet = async (sockets: () => Iterable<Socket>) => {
+    for (;;) {
+      const quietSince = Date.now() - QUIET_MS
+      if (inFlight.size === 0 && [...sockets()].every((socket) => (lastActive.get(socket) ?? 0) <= quietSince)) return
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  app.decorate('drain', async () => {
     stopping = true
-    return new Promise<void>((resolve) => {
-      idle = resolve
-      settle()
-    })
+    const openAtStart = [...lastActive.keys()]
+    await quiet(() => openAtStart)
+    // the listener only: http.Server#close would also drop the idle connections at once
+    if (app.server.listening) NetServer.prototype.close.call(app.server)
+    await quiet(() => lastActive.keys())
   })
   app.addHook('preClose', async () => { stopping = true })
   app.addHook('onResponse', finish)
@@ -91,6 +124,7 @@ export default fp(async (app) => {
     }
     if (stopping) {
       reply.header('connection', 'close')
+      await discard(request.raw)
       throw ServiceUnavailable('Service Unavailable: the server is shutting down', 1)
     }
   })

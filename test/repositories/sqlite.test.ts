@@ -9,7 +9,7 @@ import { createRepositories } from '../../src/repositories/index.js'
 import { tempDir } from '../helper.js'
 
 async function openDb (t: TestContext, demoData = true): Promise<Db> {
-  const db = createDb(join(tempDir(t), 'nested', 'app.db'))
+  const db = await createDb(join(tempDir(t), 'nested', 'app.db'))
   t.after(() => db.close())
   await migrate(db, { demoData })
   return db
