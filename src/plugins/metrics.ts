@@ -46,12 +46,22 @@ export default fp(async (app) => {
     }
   })
 
-  app.addHook('onResponse', async (request, reply) => {
-    // the pattern without its parameter regexes: /users/:id, not /users/:id(^\d{1,15}$)
-    const route = request.routeOptions.url?.replace(/\([^)]*\)/g, '') ?? 'unmatched'
-    const labels = { route, method: request.method, status: String(reply.statusCode) }
-    requests.inc(labels)
-    duration.observe(labels, reply.elapsedTime / 1000)
+  // one counter and histogram child per label set, found again by a plain key: prom-client
+  // would otherwise hash the labels on every request
+  const series = new Map<string, { count: ReturnType<typeof requests.labels>, time: ReturnType<typeof duration.labels> }>()
+  app.addHook('onResponse', (request, reply, done) => {
+    const url = request.routeOptions.url
+    const key = `${url} ${request.method} ${reply.statusCode}`
+    let child = series.get(key)
+    if (child === undefined) {
+      // the pattern without its parameter regexes: /users/:id, not /users/:id(^\d{1,15}$)
+      const labels = { route: url?.replace(/\([^)]*\)/g, '') ?? 'unmatched', method: request.method, status: String(reply.statusCode) }
+      child = { count: requests.labels(labels), time: duration.labels(labels) }
+      series.set(key, child)
+    }
+    child.count.inc()
+    child.time.observe(reply.elapsedTime / 1000)
+    done()
   })
 
   if (!cluster.isWorker) {

@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify'
+import type { FastifyContextConfig, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import { NotAcceptable } from '../errors.js'
 import { negotiate } from '../lib/media-type.js'
@@ -10,6 +10,18 @@ export function appendVary (reply: FastifyReply, field: string): FastifyReply {
   const fields = current === undefined ? [] : String(current).split(/\s*,\s*/)
   if (fields.some((f) => f.toLowerCase() === field.toLowerCase())) return reply
   return reply.header('vary', [...fields, field].join(', '))
+}
+
+/** A payload as text, XML or CSV; XML and CSV from the route's own JSON serialisation. */
+function render (type: string, payload: unknown, config: FastifyContextConfig, reply: FastifyReply): string {
+  if (type === 'text/plain') {
+    const textual = payload as { message: string }
+    return config.text === undefined ? textual.message : config.text(textual)
+  }
+  const data: unknown = JSON.parse(reply.serialize(payload) as string)
+  return type === 'application/xml'
+    ? toXml(data, config.xml ?? { root: 'data' })
+    : toCsv(data as Record<string, unknown>[], config.csv ?? [])
 }
 
 declare module 'fastify' {
@@ -38,31 +50,26 @@ declare module 'fastify' {
 export default fp(async (app) => {
   app.decorateRequest('responseType', undefined)
 
-  app.addHook('onRequest', async (request, reply) => {
+  // callback hooks: they run on every request, and an async one costs a promise and a tick
+  app.addHook('onRequest', (request, reply, done) => {
     const produces = request.routeOptions.config.produces
-    if (produces === undefined) return
+    if (produces === undefined) return done()
     appendVary(reply, 'Accept')
     request.responseType = negotiate(request.headers.accept, produces)
-    if (request.responseType === undefined) throw NotAcceptable(produces)
+    done(request.responseType === undefined ? NotAcceptable(produces) : undefined)
   })
 
   // Fastify serialises whatever preSerialization returns, so a non-JSON body is
   // rendered here and handed over as this reply's serializer.
-  app.addHook('preSerialization', async (request, reply, payload: unknown) => {
+  app.addHook('preSerialization', (request, reply, payload: unknown, done) => {
     const type = request.responseType
-    if (type === undefined || type === 'application/json' || reply.statusCode >= 400) return payload
-    const config = request.routeOptions.config
-    let rendered: string
-    if (type === 'text/plain') {
-      const textual = payload as { message: string }
-      rendered = config.text === undefined ? textual.message : config.text(textual)
-    } else {
-      const data: unknown = JSON.parse(reply.serialize(payload) as string)
-      rendered = type === 'application/xml'
-        ? toXml(data, config.xml ?? { root: 'data' })
-        : toCsv(data as Record<string, unknown>[], config.csv ?? [])
+    if (type === undefined || type === 'application/json' || reply.statusCode >= 400) return done(null, payload)
+    try {
+      const rendered = render(type, payload, request.routeOptions.config, reply)
+      reply.type(`${type}; charset=utf-8`).serializer(() => rendered)
+      done(null, payload)
+    } catch (err) {
+      done(err as Error)
     }
-    reply.type(`${type}; charset=utf-8`).serializer(() => rendered)
-    return payload
   })
 }, { name: 'negotiation' })

@@ -1,6 +1,7 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import type { FastifySchemaCompiler } from 'fastify'
 import type { TSchema } from 'typebox'
+import { Compile } from 'typebox/compile'
 
 const INTEGER = /^-?\d+$/
 
@@ -12,17 +13,24 @@ const INTEGER = /^-?\d+$/
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
   const validate = TypeBoxValidatorCompiler(route)
   if (route.httpPart === 'body') return validate
+  // Query and path values that already fit (strings, as most are) skip TypeBox's
+  // conversion, which walks the schema on every request; integers are converted here.
+  const check = Compile(route.schema)
   const properties = (route.schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {}
   const integers = Object.keys(properties).filter((key) => properties[key]?.type === 'integer')
-  if (integers.length === 0) return validate
   return (value) => {
     const raw = value as Record<string, unknown>
+    let converted: Record<string, unknown> | undefined
     for (const key of integers) {
       const given = raw[key]
-      if (typeof given === 'string' && !INTEGER.test(given)) {
+      if (typeof given !== 'string') continue
+      if (!INTEGER.test(given)) {
         return { error: [{ keyword: 'type', instancePath: `/${key}`, schemaPath: `#/properties/${key}/type`, params: { type: 'integer' }, message: 'must be integer' }] }
       }
+      converted ??= { ...raw }
+      converted[key] = Number(given)
     }
-    return validate(value)
+    const candidate = converted ?? raw
+    return check.Check(candidate) ? { value: candidate } : validate(value)
   }
 }

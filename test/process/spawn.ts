@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -8,6 +8,11 @@ import { fileURLToPath } from 'node:url'
 import { OPTIONS } from '../../src/config.js'
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+/** The build users run (npm start); `npm ci` makes it, and the suites that use it build it first. */
+export const BUILT_CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+/** The V8 flags `npm start` gives node (package.json config.node_flags), for running the build as users do. */
+export const NODE_FLAGS: readonly string[] = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { config: { node_flags: string } })
+  .config.node_flags.split(' ').filter((flag) => flag !== '')
 // Resolved here, not by the child: the child runs in a temp dir, where `tsx` cannot be found.
 const TSX_LOADER = import.meta.resolve('tsx')
 
@@ -48,10 +53,16 @@ export interface SpawnOptions {
   readonly env?: Record<string, string>
   /** Written to stdin, which is then closed; without it stdin is closed at once. */
   readonly input?: string
+  /**
+   * Runs the build (dist/cli.js) instead of the sources through tsx: for measuring the
+   * process itself, as tsx's loader adds its own memory, which grows as it maps stack traces.
+   */
+  readonly built?: boolean
 }
 
 function spawnCli (args: readonly string[], options: SpawnOptions): ChildProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
+  const entry = options.built === true ? [...NODE_FLAGS, BUILT_CLI] : ['--import', TSX_LOADER, CLI]
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: options.cwd,
     env: childEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe']

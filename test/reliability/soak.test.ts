@@ -9,7 +9,7 @@ import { ADMIN_AUTH, Ledger, someWrite, type Write } from './ledger.js'
 
 /*
  * Mixed load at a steady rate for SOAK_SECONDS (60 by default) against the
- * service as users run it (a SQLite file, logging to its file at info): reads,
+ * service as users run it (the build, a SQLite file, logging to its file at info): reads,
  * conditional reads, bearer-authenticated reads, writes of every kind and
  * uploads, with failed logins from another address alongside. No 5xx, no
  * connection error, resident memory and open descriptors flat, and afterwards
@@ -67,7 +67,7 @@ function failedLogins (port: number): { stop: () => Promise<Map<number, number>>
 describe('soak', () => {
   it(`serves ${SECONDS} s of mixed load with no 5xx, no connection error, flat memory and descriptors, and nothing lost`, { timeout: (SECONDS + 240) * 1000 }, async (t) => {
     const cwd = tempDir(t)
-    const server = await startServer(t, ['--port', '0', '--database', join(cwd, 'app.db'), '--log-file', join(cwd, 'app.log')], { cwd })
+    const server = await startServer(t, ['--port', '0', '--database', join(cwd, 'app.db'), '--log-file', join(cwd, 'app.log')], { cwd, built: true })
     const pid = server.child.pid!
     const issued = await server.fetch('/tokens', { method: 'POST', headers: { authorization: ADMIN_AUTH } })
     assert.equal(issued.status, 201)
