@@ -48,47 +48,104 @@ export function openSqlite (path: string): Db {
     run: (sql: string, params: readonly SqlValue[] = []) => guard((): RunResult => ({ changes: prepare(sql).run(...params).changes }))
   }
 
-  // One connection serves every request, so a transaction that awaits must not
-  // let another request's statement slip into it: while one is open, every
-  // other statement waits its turn.
+  // Group commit. One connection serves every request, and a commit costs an fsync, far more
+  // than the statements before it: the writes that arrive in one turn of the event loop share
+  // one transaction, committed once they have all run, and none of them is answered before
+  // that commit. Each write runs in a savepoint of its own, so one that fails takes nothing
+  // else with it; writes run one at a time, as a write that awaits must not let another
+  // request's statements into its own; reads wait for the commit, never seeing uncommitted rows.
+  interface Group { readonly committed: Promise<void>, settle (err?: unknown): void }
+  let group: Group | undefined
   let tail: Promise<unknown> = Promise.resolve()
-  let open = 0
-  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
-    if (open === 0) return work()
-    const result = tail.then(work)
-    tail = result.then(noop, noop)
-    return result
+  let writing = 0
+  let commitScheduled = false
+  let waitingReads: Array<() => void> = []
+
+  const openGroup = (): Group => {
+    // IMMEDIATE takes the write lock up front, so a write's read-then-write cannot be
+    // overtaken by another process (a worker, the CLI) between the read and the write
+    db.prepare('BEGIN IMMEDIATE').run()
+    let settle!: (err?: unknown) => void
+    const committed = new Promise<void>((resolve, reject) => { settle = (err) => { if (err === undefined) resolve(); else reject(err) } })
+    // a group whose every write failed has nobody waiting on its commit
+    committed.catch(noop)
+    return { committed, settle }
   }
+  /** Ends the group (committed, or on `err` rolled back, by SQLite itself or here), then runs the reads waiting for it. */
+  const endGroup = (err?: unknown) => {
+    const ended = group
+    group = undefined
+    if (ended !== undefined) {
+      if (err === undefined) {
+        try {
+          db.prepare('COMMIT').run()
+        } catch (commitErr) {
+          err = translate(commitErr)
+        }
+      }
+      if (err !== undefined && db.inTransaction) db.prepare('ROLLBACK').run()
+      ended.settle(err)
+    }
+    // between groups: what they see is committed
+    const reads = waitingReads
+    waitingReads = []
+    for (const read of reads) read()
+  }
+  // after the writes that arrived with this one have run, so that they join it
+  const scheduleCommit = () => {
+    if (commitScheduled) return
+    commitScheduled = true
+    setImmediate(() => {
+      commitScheduled = false
+      if (writing === 0 && db.open) endGroup()
+    })
+  }
+
+  const write = <T>(work: (tx: Queryable) => Promise<T>): Promise<T> => {
+    writing++
+    const done = tail.then(async () => {
+      try {
+        group ??= openGroup()
+        const joined = group
+        db.prepare('SAVEPOINT write').run()
+        try {
+          return { value: await work(direct), joined }
+        } catch (err) {
+          if (db.inTransaction) db.prepare('ROLLBACK TO write').run()
+          throw err
+        } finally {
+          if (db.inTransaction) db.prepare('RELEASE write').run()
+        }
+      } catch (err) {
+        const translated = translate(err)
+        // some errors (a full disk, I/O) make SQLite roll the whole transaction back
+        if (group !== undefined && !db.inTransaction) endGroup(translated)
+        throw translated
+      } finally {
+        if (--writing === 0) scheduleCommit()
+      }
+    })
+    tail = done.then(noop, noop)
+    return done.then(async ({ value, joined }) => { await joined.committed; return value })
+  }
+
+  const read = <T>(query: () => Promise<T>): Promise<T> => {
+    if (writing === 0 && group === undefined) return query()
+    return new Promise<T>((resolve) => { waitingReads.push(() => { resolve(query()) }) })
+  }
+  const isWrite = (sql: string) => !prepare(sql).readonly
 
   return {
     dialect: 'sqlite',
-    all: (sql, params) => inTurn(() => direct.all(sql, params)),
-    one: (sql, params) => inTurn(() => direct.one(sql, params)),
-    run: (sql, params) => inTurn(() => direct.run(sql, params)),
-    transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-      const result = tail.then(async () => {
-        // IMMEDIATE takes the write lock up front, so read-then-write cannot be
-        // overtaken by another process between the read and the write
-        db.prepare('BEGIN IMMEDIATE').run()
-        try {
-          const value = await work(direct)
-          db.prepare('COMMIT').run()
-          return value
-        } catch (err) {
-          if (db.inTransaction) db.prepare('ROLLBACK').run()
-          throw translate(err)
-        } finally {
-          open--
-        }
-      })
-      open++
-      tail = result.then(noop, noop)
-      return result
-    },
+    all: <T>(sql: string, params?: readonly SqlValue[]) => isWrite(sql) ? write((tx) => tx.all<T>(sql, params)) : read(() => direct.all<T>(sql, params)),
+    one: <T>(sql: string, params?: readonly SqlValue[]) => isWrite(sql) ? write((tx) => tx.one<T>(sql, params)) : read(() => direct.one<T>(sql, params)),
+    run: (sql, params) => write((tx) => tx.run(sql, params)),
+    transaction: write,
     ping: () => guard(() => { prepare('SELECT 1').get() }),
     poolStats: () => undefined,
     async close () {
       await tail
+      endGroup()
       db.close()
     }
   }

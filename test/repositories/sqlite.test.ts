@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it, type TestContext } from 'node:test'
+import Database from 'better-sqlite3'
 import { createDb, type Db } from '../../src/db/index.js'
 import { MIGRATIONS, migrate } from '../../src/db/migrations.js'
 import { UniqueViolation } from '../../src/errors.js'
@@ -66,6 +67,45 @@ describe('sqlite transactions', () => {
     const users = createRepositories(db).users
     assert.equal(await users.findCredentials('inside'), undefined)
     assert.notEqual(await users.findCredentials('outside'), undefined)
+  })
+
+  it('group the writes that arrive together into one commit, and answer none before it', async (t) => {
+    const path = join(tempDir(t), 'grouped.db')
+    const db = await createDb(path)
+    t.after(() => db.close())
+    await migrate(db, { demoData: false })
+    const other = new Database(path)
+    t.after(() => other.close())
+    const insert = (name: string) => db.run('INSERT INTO users (username, created_at) VALUES (?, ?)', [name, 'now'])
+    // WAL frames written since the last checkpoint: one per page per commit
+    const framesAfter = async (writes: Array<Promise<unknown>>) => {
+      other.pragma('wal_checkpoint(TRUNCATE)')
+      await Promise.allSettled(writes)
+      return (other.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>)[0]!.log
+    }
+    const single = await framesAfter([insert('first')])
+    const visibleOnResolve: boolean[] = []
+    const names = Array.from({ length: 20 }, (_, i) => `user${i}`)
+    const together = await framesAfter([
+      ...names.map((name) => insert(name).then(() => {
+        // resolved only once committed: another connection sees it
+        visibleOnResolve.push(other.prepare('SELECT 1 FROM users WHERE username = ?').get(name) !== undefined)
+      })),
+      // a failing write in the group takes nothing else with it
+      assert.rejects(insert('user3'), UniqueViolation)
+    ])
+    assert.deepEqual(visibleOnResolve, names.map(() => true))
+    assert.ok(together <= 2 * single, `20 writes issued together wrote ${together} WAL frames, one write ${single}`)
+    assert.equal((other.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 21)
+  })
+
+  it('let no read see a write its group has not committed', async (t) => {
+    const db = await openDb(t)
+    const write = db.run('INSERT INTO users (username, created_at) VALUES (?, ?)', ['pending', 'now'])
+    const seen = await db.one('SELECT 1 AS found FROM users WHERE username = ?', ['pending'])
+    await write
+    // the read waited for the commit: it sees the row, committed, never an uncommitted one
+    assert.deepEqual(seen, { found: 1 })
   })
 
   it('turns a unique constraint into UniqueViolation', async (t) => {
