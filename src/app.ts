@@ -7,13 +7,13 @@ import type { Config } from './config.js'
 import type { Db } from './db/index.js'
 import type { FailureLimiter } from './lib/failure-limiter.js'
 import type { verifyPassword } from './lib/password.js'
-import { createLogger } from './logger.js'
+import { createLogger, lazyChildLogger } from './logger.js'
 import authPlugin from './plugins/auth.js'
 import bodyParsersPlugin from './plugins/body-parsers.js'
 import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { handleClientError, sendError } from './plugins/errors.js'
+import errorsPlugin, { answerUnroutable, handleClientError, sendError } from './plugins/errors.js'
 import metricsPlugin, { METRICS_CONTENT_TYPE } from './plugins/metrics.js'
 import negotiationPlugin from './plugins/negotiation.js'
 import rateLimitsPlugin from './plugins/rate-limits.js'
@@ -51,16 +51,18 @@ const requestTimeoutMs = (config: Config) => config.requestTimeoutSeconds * 1000
 
 /** Builds the whole API on `config`; never listens, so tests and the server share it. */
 export async function buildApp (config: Config, overrides: AppOverrides = {}) {
+  const timeoutMs = requestTimeoutMs(config)
   const app = Fastify({
     loggerInstance: (overrides.logger ?? createLogger(config)) as FastifyBaseLogger,
     // one line per request, written by request-context, instead of Fastify's two
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyChildLogger,
     genReqId: requestIdFor,
     trustProxy: config.trustProxy,
     bodyLimit: config.jsonLimit,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    requestTimeout: requestTimeoutMs(config),
+    requestTimeout: timeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
     return503OnClosing: false,
     clientErrorHandler: handleClientError,
@@ -77,10 +79,11 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
   app.setValidatorCompiler(validatorCompiler)
   // a slow sender must not hold a socket open past the request timeout
   const server = app.server as Server & { httpAllowHalfOpen: boolean }
-  server.headersTimeout = requestTimeoutMs(config)
+  server.headersTimeout = timeoutMs
   // a client that shuts its side after sending (nc -N, some proxies) still gets its answer;
   // Node would otherwise abort the request when the answer needs another tick (a database round trip)
   server.httpAllowHalfOpen = true
+  answerUnroutable(server)
 
   // order matters: errors must see every route (onRoute), auth needs the db
   await app.register(urlsPlugin, { config })

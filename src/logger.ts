@@ -1,17 +1,16 @@
 import { mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
-import pino, { type Logger } from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
+import pino, { type Bindings, type ChildLoggerOptions, type Level, type Logger } from 'pino'
 import pretty from 'pino-pretty'
 import { ConfigError, type Config } from './config.js'
+import { LogFile } from './lib/log-file.js'
 
 /** Anything that could carry a credential, wherever it appears in a log object. */
 export const REDACTED_PATHS = [
   'req.headers.authorization', 'headers.authorization', 'authorization',
   'password', '*.password', 'token', '*.token', 'adminPassword', '*.adminPassword'
 ]
-
-const LOG_BUFFER_BYTES = 4096
-const LOG_FLUSH_MS = 1000
 
 /**
  * JSON lines to the log file; in --debug also readable lines on stdout.
@@ -30,13 +29,7 @@ export function createLogger (config: Config): Logger {
     } catch (err) {
       throw new ConfigError(`invalid --log-file ${JSON.stringify(config.logFile)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
-    // Lines are written 4 KiB at a time, and at least every second: a write per line (a trip
-    // through libuv's thread pool) costs more than the rest of a small request. The buffer
-    // is flushed at exit; a kill -9 loses at most the last second of lines.
-    const file = pino.destination({ dest: fd, sync: false, minLength: LOG_BUFFER_BYTES })
-    const flusher = setInterval(() => { file.flush() }, LOG_FLUSH_MS).unref()
-    file.once('close', () => clearInterval(flusher))
-    streams.push({ level, stream: file })
+    streams.push({ level, stream: new LogFile(fd) })
   }
   if (config.debug) {
     streams.push({ level, stream: pretty({ destination: 1, colorize: process.stdout.isTTY, sync: true, translateTime: 'SYS:HH:MM:ss.l' }) })
@@ -46,3 +39,29 @@ export function createLogger (config: Config): Logger {
   const destination = streams.length === 1 ? streams[0]!.stream : pino.multistream(streams)
   return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination)
 }
+
+/**
+ * request.log, made only when something logs through it. Most requests log
+ * just their request line, which request-context writes through a logger of
+ * its own, and a pino child per request (its bindings serialised, its methods
+ * rebuilt) costs more than that line.
+ */
+class LazyChildLogger {
+  #logger: FastifyBaseLogger | undefined
+  constructor (readonly parent: FastifyBaseLogger, readonly bindings: Bindings, readonly options: ChildLoggerOptions) {}
+  get #real (): FastifyBaseLogger { return (this.#logger ??= this.parent.child(this.bindings, this.options)) }
+  get level (): string { return this.#real.level }
+  set level (level: string) { this.#real.level = level }
+  #log (level: Level | 'silent', args: unknown[]): void { (this.#real[level] as (...args: unknown[]) => void)(...args) }
+  fatal (...args: unknown[]): void { this.#log('fatal', args) }
+  error (...args: unknown[]): void { this.#log('error', args) }
+  warn (...args: unknown[]): void { this.#log('warn', args) }
+  info (...args: unknown[]): void { this.#log('info', args) }
+  debug (...args: unknown[]): void { this.#log('debug', args) }
+  trace (...args: unknown[]): void { this.#log('trace', args) }
+  silent (...args: unknown[]): void { this.#log('silent', args) }
+  child (bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger { return this.#real.child(bindings, options) }
+}
+
+export const lazyChildLogger = (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) =>
+  new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger

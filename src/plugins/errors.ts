@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -116,6 +116,21 @@ const CLIENT_ERROR_MESSAGE: Record<number, string> = {
   431: 'Request Header Fields Too Large'
 }
 
+/** The API's error with its headers, for answers given before any route; the connection is then closed. */
+function unroutedError (status: number, code: string, message: string, accept: string | undefined) {
+  const requestId = crypto.randomUUID()
+  const format = errorFormat(accept)
+  const body = errorBody(new HttpError(status, code, message), requestId, format)
+  const headers = { 'content-type': `${format}; charset=utf-8`, 'content-length': String(Buffer.byteLength(body)), 'x-request-id': requestId, connection: 'close' }
+  return { status, headers, body }
+}
+
+/** The same as a whole HTTP/1.1 message, for a raw socket. */
+function rawError (...args: Parameters<typeof unroutedError>): string {
+  const { status, headers, body } = unroutedError(...args)
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`
+}
+
 /**
  * Malformed HTTP never reaches a route: Node hands the raw socket over. It
  * still gets the API's JSON error, then the connection is closed.
@@ -126,18 +141,24 @@ export function handleClientError (err: NodeJS.ErrnoException, socket: Socket): 
     return
   }
   const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400
-  const message = CLIENT_ERROR_MESSAGE[status] ?? 'Bad Request: the request is not valid HTTP'
-  const requestId = crypto.randomUUID()
   // the request did not parse, but its Accept line may still be read from the raw bytes
   const accept = /\r\naccept:[ \t]*([^\r\n]*)/i.exec((err as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '')?.[1]
-  const format = errorFormat(accept)
-  const body = errorBody(new HttpError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message), requestId, format)
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-    `Content-Type: ${format}; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    `X-Request-Id: ${requestId}\r\n` +
-    'Connection: close\r\n\r\n' + body)
+  socket.end(rawError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', CLIENT_ERROR_MESSAGE[status] ?? 'Bad Request: the request is not valid HTTP', accept))
+}
+
+/**
+ * The requests Node answers itself, before Fastify, get the API's error
+ * instead: an Expect other than 100-continue (Node's bare 417), and CONNECT
+ * (Node would close the connection unanswered; this server is no proxy).
+ */
+export function answerUnroutable (server: Server): void {
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const { status, headers, body } = unroutedError(417, 'EXPECTATION_FAILED', 'Expectation Failed: only Expect: 100-continue is supported', req.headers.accept)
+    res.writeHead(status, headers).end(body)
+  })
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    socket.end(rawError(501, 'NOT_IMPLEMENTED', 'Not Implemented: CONNECT is for proxies, and this server is not one', req.headers.accept))
+  })
 }
 
 /**

@@ -7,7 +7,8 @@ import { toCsv, toXml, type XmlShape } from '../lib/representations.js'
 /** Adds a field to Vary, keeping what other layers (CORS: Origin) put there. */
 export function appendVary (reply: FastifyReply, field: string): FastifyReply {
   const current = reply.getHeader('vary')
-  const fields = current === undefined ? [] : String(current).split(/\s*,\s*/)
+  if (current === undefined) return reply.header('vary', field)
+  const fields = String(current).split(/\s*,\s*/)
   if (fields.some((f) => f.toLowerCase() === field.toLowerCase())) return reply
   return reply.header('vary', [...fields, field].join(', '))
 }

@@ -28,6 +28,9 @@ export default fp<{ config: Config, failureLimiter?: FailureLimiter }>(async (ap
 
   if (config.rateLimit === 0) return
   await app.register(rateLimit, {
+    // not per route (the plugin's way): unknown paths and methods (404, 405) count too,
+    // or a scanner would have a quota of its own
+    global: false,
     max: config.rateLimit,
     timeWindow: config.rateLimitWindowSeconds * 1000,
     ...(app.redis === null ? {} : { redis: app.redis, nameSpace: 'restful-api:quota:' }),
@@ -37,4 +40,5 @@ export default fp<{ config: Config, failureLimiter?: FailureLimiter }>(async (ap
     allowList: (request) => request.routeOptions.config.quota === false,
     errorResponseBuilder: (_request, context) => TooManyRequests(context.ttl / 1000, `Too Many Requests: at most ${context.max} requests in ${config.rateLimitWindowSeconds} s`)
   })
+  app.addHook('onRequest', app.rateLimit())
 }, { name: 'rate-limits', dependencies: ['redis'] })

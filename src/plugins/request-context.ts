@@ -58,6 +58,24 @@ export function requestIdFor (req: IncomingMessage): string {
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID()
 }
 
+/** What makes a request unacceptable before routing: a bad Host, a content coding. */
+function refusal (request: FastifyRequest): HttpError | undefined {
+  const host = request.headers.host
+  if (host === undefined && request.raw.httpVersion === '1.1') {
+    return BadRequest('Bad Request: HTTP/1.1 requires a Host header', 'HOST_REQUIRED')
+  }
+  // RFC 9112 §3.2: an invalid Host, or more than one, is a 400 (Node keeps only the first)
+  if (host !== undefined && (!VALID_HOST.test(host) || hostFields(request.raw.rawHeaders) > 1)) {
+    return BadRequest('Bad Request: the Host header is invalid or repeated', 'INVALID_HOST')
+  }
+  // no content coding is supported: a compressed body would be stored or parsed as if it were plain
+  const coding = request.headers['content-encoding']
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+    return new HttpError(415, 'UNSUPPORTED_CONTENT_ENCODING', `Unsupported Media Type: Content-Encoding ${coding} is not supported; send the body uncompressed`, { 'accept-encoding': 'identity' })
+  }
+  return undefined
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /**
@@ -114,26 +132,8 @@ export default fp(async (app) => {
   })
   app.addHook('preClose', async () => { stopping = true })
   // callback hooks, here and below: on every request, an async one costs a promise and a tick
-  app.addHook('onResponse', (request, _reply, done) => { finish(request); done() })
   app.addHook('onRequestAbort', (request, done) => { finish(request); done() })
 
-  /** What makes a request unacceptable before routing: a bad Host, a content coding. */
-  const refusal = (request: FastifyRequest): HttpError | undefined => {
-    const host = request.headers.host
-    if (host === undefined && request.raw.httpVersion === '1.1') {
-      return BadRequest('Bad Request: HTTP/1.1 requires a Host header', 'HOST_REQUIRED')
-    }
-    // RFC 9112 §3.2: an invalid Host, or more than one, is a 400 (Node keeps only the first)
-    if (host !== undefined && (!VALID_HOST.test(host) || hostFields(request.raw.rawHeaders) > 1)) {
-      return BadRequest('Bad Request: the Host header is invalid or repeated', 'INVALID_HOST')
-    }
-    // no content coding is supported: a compressed body would be stored or parsed as if it were plain
-    const coding = request.headers['content-encoding']
-    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
-      return new HttpError(415, 'UNSUPPORTED_CONTENT_ENCODING', `Unsupported Media Type: Content-Encoding ${coding} is not supported; send the body uncompressed`, { 'accept-encoding': 'identity' })
-    }
-    return undefined
-  }
   app.addHook('onRequest', (request, reply, done) => {
     inFlight.add(request)
     reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff')
@@ -146,6 +146,7 @@ export default fp(async (app) => {
   // skips the redaction every other line gets: on every request, that costs more than the line.
   const accessLog = app.log.child({}, { redact: [] })
   app.addHook('onResponse', (request, reply, done) => {
+    finish(request)
     accessLog.info({
       requestId: request.id,
       method: request.method,

@@ -11,11 +11,12 @@ const INTEGER = /^-?\d+$/
  * parameter must be written as decimal digits before it is converted.
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
-  const validate = TypeBoxValidatorCompiler(route)
-  if (route.httpPart === 'body') return validate
+  if (route.httpPart === 'body') return TypeBoxValidatorCompiler(route)
   // Query and path values that already fit (strings, as most are) skip TypeBox's
   // conversion, which walks the schema on every request; integers are converted here.
+  // TypeBox's own validator, for the values that do not fit, is compiled on the first.
   const check = Compile(route.schema)
+  let validate: ReturnType<typeof TypeBoxValidatorCompiler> | undefined
   const properties = (route.schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {}
   const integers = Object.keys(properties).filter((key) => properties[key]?.type === 'integer')
   return (value) => {
@@ -31,6 +32,6 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
       converted[key] = Number(given)
     }
     const candidate = converted ?? raw
-    return check.Check(candidate) ? { value: candidate } : validate(value)
+    return check.Check(candidate) ? { value: candidate } : (validate ??= TypeBoxValidatorCompiler(route))(value)
   }
 }

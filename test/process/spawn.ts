@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { request, type Agent, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -212,5 +212,17 @@ export function answerOf (res: IncomingMessage): Promise<Answer> {
     res.on('data', (chunk: Buffer) => chunks.push(chunk))
     res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
     res.on('error', reject)
+  })
+}
+
+/** One GET from `localAddress` (loopback has them all); resolves with the answer and how long it took. */
+export function getFrom (port: number, path: string, options: { localAddress?: string, agent?: Agent | false, headers?: Record<string, string> } = {}): Promise<Answer & { ms: number }> {
+  const started = Date.now()
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: options.agent ?? false, localAddress: options.localAddress ?? '127.0.0.1', headers: options.headers }, (res) => {
+      answerOf(res).then((answer) => resolve({ ...answer, ms: Date.now() - started }), reject)
+    })
+    req.on('error', reject)
+    req.end()
   })
 }

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert'
 import { readdirSync } from 'node:fs'
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { answerOf, startServer, tempDir, TEST_TIMEOUT_MS } from '../process/spawn.js'
+import { getFrom, startServer, tempDir, TEST_TIMEOUT_MS } from '../process/spawn.js'
 
 /*
  * Slow and hostile clients against the service as users run it (its own
@@ -39,18 +39,6 @@ function trickle (port: number, head: string, rest: string): Trickle {
   return { done }
 }
 
-/** One GET on a fresh connection; resolves with its status and how long it took. */
-function timedGet (port: number, path: string, localAddress = '127.0.0.1', agent: Agent | false = false): Promise<{ status: number, ms: number, headers: Record<string, unknown> }> {
-  const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, localAddress }, (res) => {
-      answerOf(res).then((a) => resolve({ status: a.status, ms: Date.now() - started, headers: a.headers }), reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 const openDescriptors = (pid: number) => readdirSync(`/proc/${pid}/fd`).length
 
 describe('slow and hostile clients', { concurrency: true }, () => {
@@ -65,7 +53,7 @@ describe('slow and hostile clients', { concurrency: true }, () => {
     const normal: number[] = []
     const until = Date.now() + (REQUEST_TIMEOUT_S - 1) * 1000
     while (Date.now() < until) {
-      const { status, ms } = await timedGet(server.port, '/hello')
+      const { status, ms } = await getFrom(server.port, '/hello')
       assert.equal(status, 200)
       normal.push(ms)
       await new Promise((resolve) => setTimeout(resolve, 250))
@@ -117,9 +105,9 @@ describe('slow and hostile clients', { concurrency: true }, () => {
     const server = await startServer(t, ['--port', '0', '--database', join(cwd, 'app.db'), '--log-file', '-', '--rate-limit', String(quota), '--rate-limit-window', '60'], { cwd })
     const flooder = new Agent({ keepAlive: true, maxSockets: 10 })
     t.after(() => flooder.destroy())
-    const flood = await Promise.all(Array.from({ length: 300 }, () => timedGet(server.port, '/hello', '127.0.0.1', flooder)))
+    const flood = await Promise.all(Array.from({ length: 300 }, () => getFrom(server.port, '/hello', { agent: flooder })))
     const statuses = flood.reduce<Record<number, number>>((counts, { status }) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {})
-    const other = await Promise.all(Array.from({ length: 20 }, () => timedGet(server.port, '/hello', '127.0.0.2')))
+    const other = await Promise.all(Array.from({ length: 20 }, () => getFrom(server.port, '/hello', { localAddress: '127.0.0.2' })))
     t.diagnostic(`flood from 127.0.0.1: ${JSON.stringify(statuses)}; 127.0.0.2: ${other.map((r) => r.status).join(',')}`)
     assert.equal(statuses[200], quota)
     assert.equal(statuses[429], 300 - quota)

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert'
 import { readdirSync, readFileSync } from 'node:fs'
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import autocannon, { type Request } from 'autocannon'
-import { answerOf, startServer, tempDir } from '../process/spawn.js'
+import { getFrom, startServer, tempDir } from '../process/spawn.js'
 import { ADMIN_AUTH, Ledger, someWrite, type Write } from './ledger.js'
 
 /*
@@ -38,18 +38,8 @@ function failedLogins (port: number): { stop: () => Promise<Map<number, number>>
   const running = { value: true }
   const loop = (async () => {
     while (running.value) {
-      const answer = await new Promise<number>((resolve) => {
-        const req = request({
-          host: '127.0.0.1',
-          port,
-          path: '/secrets',
-          agent,
-          localAddress: '127.0.0.2',
-          headers: { authorization: 'Basic ' + Buffer.from('admin:wrong').toString('base64') }
-        }, (res) => { answerOf(res).then((a) => resolve(a.status), () => resolve(-1)) })
-        req.on('error', () => resolve(-1))
-        req.end()
-      })
+      const answer = await getFrom(port, '/secrets', { localAddress: '127.0.0.2', agent, headers: { authorization: 'Basic ' + Buffer.from('admin:wrong').toString('base64') } })
+        .then((a) => a.status, () => -1)
       statuses.set(answer, (statuses.get(answer) ?? 0) + 1)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }

@@ -530,19 +530,28 @@ describe('malformed request lines and headers (raw HTTP)', () => {
     })
   }
 
-  it('answers a method Node cannot parse (BREW) with a 400 JSON error', async (t) => {
-    const server = await startTestServer(t)
-    const { res } = await rawExchange(server, 'BREW /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
-    await assertError(res, 400, 'BAD_REQUEST')
+  it('answers an Expect it cannot meet with a 417 JSON error, storing nothing', async (t) => {
+    const { server, assertUnchanged } = await serverWithData(t)
+    const { res } = await rawExchange(server,
+      'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: teapot\r\n\r\nhello')
+    await assertError(res, 417, 'EXPECTATION_FAILED')
+    await assertUnchanged()
     await assertStillServing(server)
   })
 
-  it('answers a request line that is not HTTP with a 400 JSON error', async (t) => {
-    const server = await startTestServer(t)
-    const { res } = await rawExchange(server, 'this is not http at all\r\n\r\n')
-    await assertError(res, 400, 'BAD_REQUEST')
-    await assertStillServing(server)
-  })
+  const unparsed: Array<[what: string, request: string, status: number, code: string]> = [
+    ['a method Node cannot parse (BREW)', 'BREW /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 400, 'BAD_REQUEST'],
+    ['CONNECT (this server is no proxy)', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 501, 'NOT_IMPLEMENTED'],
+    ['a request line that is not HTTP', 'this is not http at all\r\n\r\n', 400, 'BAD_REQUEST']
+  ]
+  for (const [what, request, status, code] of unparsed) {
+    it(`answers ${what} with a ${status} JSON error`, async (t) => {
+      const server = await startTestServer(t)
+      const { res } = await rawExchange(server, request)
+      await assertError(res, status, code)
+      await assertStillServing(server)
+    })
+  }
 
   it('answers Content-Length together with Transfer-Encoding (request smuggling) with a 400 JSON error', async (t) => {
     const { server, assertUnchanged } = await serverWithData(t)
