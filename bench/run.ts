@@ -361,7 +361,7 @@ function notesOn (results: readonly ScenarioResult[], machine: Machine): string[
       `(load average at start ${machine.loadAverageAtStart.join(', ')}); both sides alternate, so ratios stay comparable, absolute figures do not`)
   }
   if (machine.databaseFileSystem === 'tmpfs') notes.push('the databases were on tmpfs, where fsync costs nothing: writes are not durable there')
-  notes.push('writes are bound by fsync (one commit per request); CPU shows how much of a core each server needed for them')
+  notes.push('writes are bound by fsync: the baseline commits each write alone, the service the writes that arrive together (group commit); CPU shows how much of a core each server needed for them')
   return notes
 }
 
