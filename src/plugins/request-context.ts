@@ -130,7 +130,17 @@ export default fp(async (app) => {
     if (app.server.listening) NetServer.prototype.close.call(app.server)
     await quiet(() => lastActive.keys())
   })
-  app.addHook('preClose', async () => { stopping = true })
+  app.addHook('preClose', (done) => {
+    stopping = true
+    // Node's server.close() closes only the sockets idle after a request: one that has not sent
+    // a request yet (a browser's spare connection) would hold it open for ever, as Node stops
+    // timing requests once it closes. Every socket not carrying a request closes now, after
+    // what it has been sent.
+    const carrying = new Set<Socket>()
+    for (const request of inFlight) carrying.add(request.raw.socket)
+    for (const socket of lastActive.keys()) if (!carrying.has(socket)) socket.destroySoon()
+    done()
+  })
   // callback hooks, here and below: on every request, an async one costs a promise and a tick
   app.addHook('onRequestAbort', (request, done) => { finish(request); done() })
 

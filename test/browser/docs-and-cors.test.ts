@@ -13,14 +13,17 @@ if (missing !== undefined && process.env.CI === 'true') throw new Error(`CI need
 
 async function launch (t: TestContext): Promise<Browser> {
   // the flags keep Chromium from calling home: on a closed network each call would fail and slow it
-  const browser = await chromium.launch({
+  const chromiumServer = await chromium.launchServer({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
   })
-  // bounded: a Chromium that hangs on close must not hold the suite open (it once did, in CI)
-  t.after(() => Promise.race([browser.close(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]))
-  return browser
+  // killed when it does not close within 10 s: a Chromium left running would hold the suite open
+  t.after(async () => {
+    await Promise.race([chromiumServer.close(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+    if (chromiumServer.process().exitCode === null) await chromiumServer.kill()
+  })
+  return await chromium.connect(chromiumServer.wsEndpoint())
 }
 
 describe('the docs page in Chromium', { skip: missing }, () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { once } from 'node:events'
 import { Agent, request, type IncomingMessage } from 'node:http'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { answerOf, basicAuth, DEMO_ADMIN, eventually, startServer, tempDir, TEST_TIMEOUT_MS, type Answer } from './spawn.js'
@@ -94,5 +95,19 @@ describe('SIGTERM', { concurrency: true }, () => {
     assert.equal(answer.headers.connection, 'keep-alive')
 
     assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null }, server.stderr())
+  })
+
+  it('exits 0 without waiting for a connection that never sent a request', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const cwd = tempDir(t)
+    const server = await startServer(t, ['--port', '0', '--database', join(cwd, 'app.db'), '--log-file', '-',
+      '--keep-alive-timeout', '3600', '--request-timeout', '3600'], { cwd })
+    // what a browser keeps ready for its next request
+    const spare = connect(server.port, '127.0.0.1')
+    t.after(() => spare.destroy())
+    await once(spare, 'connect')
+    const closed = once(spare, 'close')
+
+    assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null }, server.stderr())
+    await closed
   })
 })

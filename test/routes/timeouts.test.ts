@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { once } from 'node:events'
 import { connect } from 'node:net'
 import { describe, it } from 'node:test'
 import { startTestServer, type TestServer } from '../helper.js'
@@ -50,5 +51,25 @@ describe('slow clients', () => {
     const res = await server.fetch('/hello')
     assert.equal(await res.text(), 'Hello John Doe')
     for (const answer of await Promise.all(slow)) assertTimeoutAnswer(answer)
+  })
+})
+
+describe('closing the app', () => {
+  // Node stops timing requests once its server closes: nothing else would end these
+  it('closes a connection that never sent a request, and one that stopped mid-header', { timeout: 10_000 }, async (t) => {
+    const server = await startTestServer(t, { requestTimeoutSeconds: 3600, keepAliveTimeoutSeconds: 3600 })
+    const port = Number(new URL(server.url).port)
+    const sockets = [connect(port, '127.0.0.1'), connect(port, '127.0.0.1')]
+    t.after(() => { for (const socket of sockets) socket.destroy() })
+    await Promise.all(sockets.map((socket) => once(socket, 'connect')))
+    sockets[1]!.write('GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ')
+    // bounded, so that a regression fails here rather than hangs in app.close()
+    for (const socket of sockets) socket.setTimeout(5000, () => socket.destroy(new Error('still open 5 s after the app began to close')))
+    const closed = Promise.all(sockets.map((socket) => once(socket, 'close')))
+    // the server has seen both before it closes
+    await server.fetch('/hello')
+
+    await server.app.close()
+    await closed
   })
 })
