@@ -1,5 +1,6 @@
 import pg from 'pg'
-import { BadRequest, InsufficientStorage, ServiceUnavailable, UniqueViolation } from '../errors.js'
+import { InsufficientStorage, ServiceUnavailable, UniqueViolation } from '../errors.js'
+import { storable } from './params.js'
 import type { Db, Queryable, RunResult, SqlValue } from './types.js'
 
 export interface PoolOptions {
@@ -14,8 +15,6 @@ const SERIALIZATION_FAILURE = '40001'
 const DEADLOCK = '40P01'
 const UNIQUE_VIOLATION = '23505'
 const DISK_FULL = '53100'
-const NOT_IN_REPERTOIRE = '22021'
-const UNTRANSLATABLE = '22P05'
 const MAX_ATTEMPTS = 5
 /** Error codes that mean the database cannot be reached now, not that the query is wrong. */
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300'])
@@ -30,8 +29,6 @@ function translate (err: unknown): unknown {
   const code = (err as { code?: unknown }).code
   if (code === UNIQUE_VIOLATION) return new UniqueViolation((err as Error).message)
   if (code === DISK_FULL) return InsufficientStorage()
-  // PostgreSQL text cannot hold U+0000, which SQLite stores; the client sent it, so it is the client's error
-  if (code === NOT_IN_REPERTOIRE || code === UNTRANSLATABLE) return BadRequest('Bad Request: text cannot contain the NUL character (U+0000)', 'INVALID_TEXT')
   if (typeof code === 'string' && (UNAVAILABLE.has(code) || code.startsWith('08'))) {
     return ServiceUnavailable('Service Unavailable: the database cannot be reached', 2)
   }
@@ -44,7 +41,7 @@ function translate (err: unknown): unknown {
 function queryable (client: pg.Pool | pg.PoolClient): Queryable {
   const query = async <T>(sql: string, params: readonly SqlValue[] = []) => {
     try {
-      return await client.query<T & pg.QueryResultRow>(numberPlaceholders(sql), params as unknown[])
+      return await client.query<T & pg.QueryResultRow>(numberPlaceholders(sql), storable(params) as unknown[])
     } catch (err) {
       throw translate(err)
     }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { InsufficientStorage, UniqueViolation } from '../errors.js'
+import { storable } from './params.js'
 import type { Db, Queryable, RunResult, SqlValue } from './types.js'
 
 const noop = () => {}
@@ -43,9 +44,9 @@ export function openSqlite (path: string): Db {
     }
   }
   const direct: Queryable = {
-    all: <T>(sql: string, params: readonly SqlValue[] = []) => guard(() => prepare(sql).all(...params) as T[]),
-    one: <T>(sql: string, params: readonly SqlValue[] = []) => guard(() => prepare(sql).get(...params) as T | undefined),
-    run: (sql: string, params: readonly SqlValue[] = []) => guard((): RunResult => ({ changes: prepare(sql).run(...params).changes }))
+    all: <T>(sql: string, params: readonly SqlValue[] = []) => guard(() => prepare(sql).all(...storable(params)) as T[]),
+    one: <T>(sql: string, params: readonly SqlValue[] = []) => guard(() => prepare(sql).get(...storable(params)) as T | undefined),
+    run: (sql: string, params: readonly SqlValue[] = []) => guard((): RunResult => ({ changes: prepare(sql).run(...storable(params)).changes }))
   }
 
   // Group commit. One connection serves every request, and a commit costs an fsync, far more

@@ -251,6 +251,40 @@ describe('PATCH /users/:id with values of the wrong shape', () => {
   }
 })
 
+describe('text an engine would not store as sent', () => {
+  // PostgreSQL's text cannot hold NUL; both engines would store a lone surrogate as U+FFFD
+  const UNSTORABLE = ['a\u0000b', '\ud800', 'x\udfffy']
+
+  it('refuses NUL and lone surrogates in an article with 400 on POST, PUT and PATCH, changing nothing', async (t) => {
+    const server = await startTestServer(t)
+    const created = await server.fetch('/articles', { method: 'POST', headers: AS_ADMIN_JSON, body: JSON.stringify({ title: 'Kept', body: 'As it is.' }) })
+    assert.equal(created.status, 201)
+    const { id } = await created.json() as { id: number }
+    const articles = async () => await (await server.fetch('/articles?limit=100')).json() as unknown
+    const before = await articles()
+    for (const text of UNSTORABLE) {
+      for (const field of ['title', 'summary', 'body']) {
+        const fields = { title: 'T', body: 'B', [field]: text }
+        for (const [method, path] of [['POST', '/articles'], ['PUT', `/articles/${id}`], ['PATCH', `/articles/${id}`]]) {
+          const res = await server.fetch(path!, { method, headers: AS_ADMIN_JSON, body: JSON.stringify(method === 'PATCH' ? { [field]: text } : fields) })
+          await assertError(res, 400, 'INVALID_TEXT')
+        }
+      }
+    }
+    assert.deepEqual(await articles(), before)
+    // the same words, well formed, are stored as sent
+    const kept = await server.fetch('/articles', { method: 'POST', headers: AS_ADMIN_JSON, body: JSON.stringify({ title: 'a b \ud83d\ude00', body: 'x\ufffdy' }) })
+    assert.equal(kept.status, 201)
+    const stored = await (await server.fetch(kept.headers.get('location')!)).json() as { title: string, body: string }
+    assert.deepEqual([stored.title, stored.body], ['a b 😀', 'x\ufffdy'])
+  })
+
+  it('refuses NUL in a search filter with 400', async (t) => {
+    const server = await startTestServer(t)
+    await assertError(await server.fetch('/articles?author=jo%00hn'), 400, 'INVALID_TEXT')
+  })
+})
+
 describe('prototype-poisoning JSON', () => {
   const poisons = [
     { name: '__proto__', json: '{"username": "mallory", "password": "long enough password", "__proto__": {"x": 1}}' },
