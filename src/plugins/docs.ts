@@ -42,6 +42,10 @@ const REPRESENTATIONS: Record<string, string> = {
 
 type RouteConfig = NonNullable<RouteOptions['config']>
 
+const DOCS_PAGE = '/docs'
+/** Swagger UI hides its own routes; the page itself is an operation of the API, so it is documented. */
+const DOCS_PAGE_SCHEMA = { tags: ['operations'], summary: 'This document as an interactive page (Swagger UI), served with no request leaving the machine' }
+
 /** The statuses a route can answer, from what it declares: every error a client can meet is in the document. */
 function statusesOf (config: RouteConfig, method: string, url: string): number[] {
   // any request can be malformed (400); any request that may carry a body can carry one of a type
@@ -83,9 +87,11 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transform: ({ schema, url, route }) => {
-      const config = (route.config ?? {}) as RouteConfig
       const method = [route.method].flat()[0] as string
-      const out: Record<string, unknown> = { ...schema }
+      // registered under its prefix as /docs/, and served at /docs as well
+      const page = url === `${DOCS_PAGE}/` && method === 'GET'
+      const config = (page ? { rawResponse: 'text/html' } : route.config ?? {}) as RouteConfig
+      const out: Record<string, unknown> = page ? { ...DOCS_PAGE_SCHEMA } : { ...schema }
       const response: Record<string, unknown> = { ...(schema?.response as Record<string, unknown> | undefined) }
       if (config.rawResponse !== undefined) {
         const raw = config.rawResponse === 'application/json'
@@ -123,7 +129,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       }
       // {} first: anonymous callers are welcome, a credential makes them someone
       if (config.auth === 'optional') out.security = [{}, ...EITHER_SCHEME]
-      let documentedUrl = url
+      let documentedUrl = page ? DOCS_PAGE : url
       if (url.endsWith('/*')) {
         documentedUrl = url.replace(/\/\*$/, '/{key}')
         out.params = {
@@ -136,7 +142,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     }
   })
   await app.register(swaggerUi, {
-    routePrefix: '/docs',
+    routePrefix: DOCS_PAGE,
     // nothing leaves the machine: no validator badge, no remote spec
     uiConfig: { validatorUrl: null, tryItOutEnabled: true, persistAuthorization: true, displayRequestDuration: true },
     staticCSP: false

@@ -35,9 +35,12 @@ describe('GET /openapi.json', () => {
     assert.equal(result.valid, true)
   })
 
-  it('documents every registered route and method', async (t) => {
+  it('documents every registered route and method, the docs page too (not its assets)', async (t) => {
     const { server, document } = await fetchDocument(t)
-    const routes = server.app.registeredRoutes.filter((r) => r.method !== 'HEAD' && !r.url.startsWith('/docs'))
+    const routes = server.app.registeredRoutes.filter((r) => r.method !== 'HEAD' && !r.url.startsWith('/docs/'))
+    assert.ok(routes.some((r) => r.url === '/docs'))
+    assert.ok(document.paths['/docs']?.get?.responses['200']?.content?.['text/html'] !== undefined)
+    assert.equal(Object.keys(document.paths).filter((path) => path.startsWith('/docs')).join(), '/docs')
     assert.ok(routes.length >= 25, `only ${routes.length} routes seen`)
     const missing = routes.filter((r) => document.paths[documentedPath(r.url)]?.[r.method.toLowerCase()] === undefined)
     assert.deepEqual(missing, [])
