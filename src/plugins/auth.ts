@@ -6,6 +6,7 @@ import { Forbidden, TooManyRequests, Unauthenticated } from '../errors.js'
 import { verifyPassword } from '../lib/password.js'
 import type { IssuedToken } from '../repositories/tokens.js'
 import type { Principal } from '../schemas/common.js'
+import { USERNAME_PATTERN } from '../schemas/users.js'
 
 export type AuthRequirement = 'optional' | 'required' | 'admin'
 
@@ -25,6 +26,7 @@ declare module 'fastify' {
 }
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
+const POSSIBLE_USERNAME = new RegExp(USERNAME_PATTERN)
 const VERIFIED_TTL_MS = 5 * 60_000
 const VERIFIED_MAX_ENTRIES = 10_000
 
@@ -67,7 +69,9 @@ export default fp<{ config: Config, verifyPassword?: typeof verifyPassword }>(as
     if (username === config.adminUser) {
       return timingSafeEqual(sha256(password), adminDigest) ? { kind: 'admin', username } : undefined
     }
-    const credentials = await app.repos.users.findCredentials(username)
+    // a name no user can have (NUL, spaces, 65 characters…) is simply unknown: a wrong credential
+    // is a 401 whatever it holds, never a 400 from the database refusing to look it up
+    const credentials = POSSIBLE_USERNAME.test(username) ? await app.repos.users.findCredentials(username) : undefined
     if (credentials?.passwordHash == null) {
       await verify(password, DECOY_HASH)
       return undefined

@@ -84,6 +84,15 @@ describe('Basic authentication', () => {
     await assertUnauthenticated(await secrets(server, basicAuth('john', '')))
   })
 
+  it('refuses a user name no user can have with 401 and both challenges, whatever it holds', async (t) => {
+    const server = await startTestServer(t)
+    for (const name of ['jo\u0000hn', 'john doe', 'x'.repeat(65), 'jöhn', '\ud83d']) {
+      await assertUnauthenticated(await secrets(server, basicAuth(name, 'some password 1')))
+    }
+    // bytes that are not UTF-8
+    await assertUnauthenticated(await secrets(server, 'Basic ' + Buffer.from([0x6a, 0xff, 0x00, 0x3a, 0x70]).toString('base64')))
+  })
+
   it('takes the scheme name in any case', async (t) => {
     const server = await startTestServer(t)
     const credentials = adminAuth().slice('Basic '.length)
