@@ -10,10 +10,10 @@ import type { verifyPassword } from './lib/password.js'
 import { createLogger, lazyChildLogger } from './logger.js'
 import authPlugin from './plugins/auth.js'
 import bodyParsersPlugin from './plugins/body-parsers.js'
-import corsPlugin from './plugins/cors.js'
+import corsPlugin, { applyCors, corsPolicy } from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { answerUnroutable, handleClientError, sendError } from './plugins/errors.js'
+import errorsPlugin, { answerUnroutable, clientErrorHandler, sendError } from './plugins/errors.js'
 import metricsPlugin, { METRICS_CONTENT_TYPE } from './plugins/metrics.js'
 import negotiationPlugin from './plugins/negotiation.js'
 import rateLimitsPlugin from './plugins/rate-limits.js'
@@ -52,6 +52,7 @@ const requestTimeoutMs = (config: Config) => config.requestTimeoutSeconds * 1000
 /** Builds the whole API on `config`; never listens, so tests and the server share it. */
 export async function buildApp (config: Config, overrides: AppOverrides = {}) {
   const timeoutMs = requestTimeoutMs(config)
+  const cors = corsPolicy(config.corsOrigin)
   const app = Fastify({
     loggerInstance: (overrides.logger ?? createLogger(config)) as FastifyBaseLogger,
     // one line per request, written by request-context, instead of Fastify's two
@@ -65,8 +66,12 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
     requestTimeout: timeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
     return503OnClosing: false,
-    clientErrorHandler: handleClientError,
-    frameworkErrors: (err, request, reply) => { sendError(err, request, reply, config.debug) },
+    clientErrorHandler: clientErrorHandler(cors),
+    // before any hook, so without the CORS headers every other answer has
+    frameworkErrors: (err, request, reply) => {
+      applyCors(cors, request, reply)
+      sendError(err, request, reply, config.debug)
+    },
     routerOptions: { maxParamLength: 1024 },
     http: {
       // Node would answer a missing Host with a bare 400; request-context answers it as the API does
@@ -83,7 +88,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
   // a client that shuts its side after sending (nc -N, some proxies) still gets its answer;
   // Node would otherwise abort the request when the answer needs another tick (a database round trip)
   server.httpAllowHalfOpen = true
-  answerUnroutable(server)
+  answerUnroutable(server, cors)
 
   // order matters: errors must see every route (onRoute), auth needs the db
   await app.register(urlsPlugin, { config })
@@ -91,7 +96,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
   // before any route, so that the document sees every one
   await app.register(docsPlugin, { config })
   await app.register(requestContextPlugin)
-  await app.register(corsPlugin, { config })
+  await app.register(corsPlugin, { policy: cors })
   await app.register(dbPlugin, { config, db: overrides.db })
   await app.register(metricsPlugin)
   await app.register(redisPlugin, { config })

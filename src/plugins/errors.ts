@@ -9,6 +9,7 @@ import {
 } from '../errors.js'
 import { negotiate } from '../lib/media-type.js'
 import { toXml } from '../lib/representations.js'
+import { rawCorsHeaders, type CorsPolicy } from './cors.js'
 import { appendVary } from './negotiation.js'
 
 declare module 'fastify' {
@@ -102,8 +103,9 @@ export function sendError (err: FastifyError, request: FastifyRequest, reply: Fa
   appendVary(reply, 'Accept')
   return reply
     .code(error.statusCode)
-    // framework errors (a bad URL) come before the hook that sets it on every response
+    // framework errors (a bad URL) come before the hook that sets these on every response
     .header('x-request-id', request.id)
+    .header('x-content-type-options', 'nosniff')
     .headers(error.headers)
     .type(`${format}; charset=utf-8`)
     .send(errorBody(error, request.id, format, extra))
@@ -117,11 +119,18 @@ const CLIENT_ERROR_MESSAGE: Record<number, string> = {
 }
 
 /** The API's error with its headers, for answers given before any route; the connection is then closed. */
-function unroutedError (status: number, code: string, message: string, accept: string | undefined) {
+function unroutedError (status: number, code: string, message: string, request: { accept?: string, cors: Record<string, string> }) {
   const requestId = crypto.randomUUID()
-  const format = errorFormat(accept)
+  const format = errorFormat(request.accept)
   const body = errorBody(new HttpError(status, code, message), requestId, format)
-  const headers = { 'content-type': `${format}; charset=utf-8`, 'content-length': String(Buffer.byteLength(body)), 'x-request-id': requestId, connection: 'close' }
+  const headers = {
+    'content-type': `${format}; charset=utf-8`,
+    'content-length': String(Buffer.byteLength(body)),
+    'x-request-id': requestId,
+    'x-content-type-options': 'nosniff',
+    ...request.cors,
+    connection: 'close'
+  }
   return { status, headers, body }
 }
 
@@ -131,19 +140,27 @@ function rawError (...args: Parameters<typeof unroutedError>): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`
 }
 
+/** A header field of a request that did not parse, read from its raw bytes (the first one, if any arrived). */
+function rawHeader (packet: Buffer | undefined, name: string): string | undefined {
+  return new RegExp(`\\r\\n${name}:[ \\t]*([^\\r\\n]*)`, 'i').exec(packet?.toString('latin1') ?? '')?.[1]
+}
+
 /**
  * Malformed HTTP never reaches a route: Node hands the raw socket over. It
- * still gets the API's JSON error, then the connection is closed.
+ * still gets the API's JSON error (and CORS headers, so that a browser can
+ * read it), then the connection is closed.
  */
-export function handleClientError (err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy()
-    return
+export function clientErrorHandler (cors: CorsPolicy) {
+  return (err: NodeJS.ErrnoException, socket: Socket): void => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400
+    const packet = (err as { rawPacket?: Buffer }).rawPacket
+    socket.end(rawError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', CLIENT_ERROR_MESSAGE[status] ?? 'Bad Request: the request is not valid HTTP',
+      { accept: rawHeader(packet, 'accept'), cors: rawCorsHeaders(cors, rawHeader(packet, 'origin')) }))
   }
-  const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400
-  // the request did not parse, but its Accept line may still be read from the raw bytes
-  const accept = /\r\naccept:[ \t]*([^\r\n]*)/i.exec((err as { rawPacket?: Buffer }).rawPacket?.toString('latin1') ?? '')?.[1]
-  socket.end(rawError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', CLIENT_ERROR_MESSAGE[status] ?? 'Bad Request: the request is not valid HTTP', accept))
 }
 
 /**
@@ -151,13 +168,14 @@ export function handleClientError (err: NodeJS.ErrnoException, socket: Socket): 
  * instead: an Expect other than 100-continue (Node's bare 417), and CONNECT
  * (Node would close the connection unanswered; this server is no proxy).
  */
-export function answerUnroutable (server: Server): void {
+export function answerUnroutable (server: Server, cors: CorsPolicy): void {
+  const fields = (req: IncomingMessage) => ({ accept: req.headers.accept, cors: rawCorsHeaders(cors, req.headers.origin) })
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    const { status, headers, body } = unroutedError(417, 'EXPECTATION_FAILED', 'Expectation Failed: only Expect: 100-continue is supported', req.headers.accept)
+    const { status, headers, body } = unroutedError(417, 'EXPECTATION_FAILED', 'Expectation Failed: only Expect: 100-continue is supported', fields(req))
     res.writeHead(status, headers).end(body)
   })
   server.on('connect', (req: IncomingMessage, socket: Socket) => {
-    socket.end(rawError(501, 'NOT_IMPLEMENTED', 'Not Implemented: CONNECT is for proxies, and this server is not one', req.headers.accept))
+    socket.end(rawError(501, 'NOT_IMPLEMENTED', 'Not Implemented: CONNECT is for proxies, and this server is not one', fields(req)))
   })
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
-import { startTestServer } from '../helper.js'
+import { assertErrorBody, startTestServer } from '../helper.js'
+import { rawExchange } from '../http.js'
 
 const EXPOSED = ['Link', 'ETag', 'Location', 'Retry-After', 'X-Request-Id']
 
@@ -45,5 +46,38 @@ describe('CORS', () => {
     assert.equal(bad.headers.get('access-control-allow-origin'), null)
     const preflight = await server.fetch('/articles', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } })
     assert.equal(preflight.headers.get('access-control-allow-methods'), null)
+  })
+
+  // answered before any hook (Fastify's framework errors) or without Fastify (not valid HTTP, CONNECT)
+  const EARLY_ERRORS = [
+    { what: 'a URL that is not validly percent-encoded', status: 400, code: 'BAD_URL', request: (origin: string) => `GET /users/%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\n\r\n` },
+    { what: 'a header section that is too large', status: 431, code: 'HEADERS_TOO_LARGE', request: (origin: string) => `GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\nX-Filler: ${'a'.repeat(64 * 1024)}\r\n\r\n` },
+    { what: 'an Expect other than 100-continue', status: 417, code: 'EXPECTATION_FAILED', request: (origin: string) => `GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\nExpect: tea\r\n\r\n` },
+    { what: 'a request that is not valid HTTP', status: 400, code: 'BAD_REQUEST', request: (origin: string) => `GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab` }
+  ]
+
+  it('lets a browser read the errors given before any route, as every other answer', async (t) => {
+    const server = await startTestServer(t)
+    for (const { what, status, code, request } of EARLY_ERRORS) {
+      const { res } = await rawExchange(server, request('https://app.example'))
+      assert.equal(res.headers.get('access-control-allow-origin'), '*', what)
+      assert.match(res.headers.get('access-control-expose-headers') ?? '', /X-Request-Id/, what)
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', what)
+      await assertErrorBody(res, status, code)
+    }
+  })
+
+  it('with --cors-origin, lets only the listed origins read those errors', async (t) => {
+    const server = await startTestServer(t, { corsOrigin: ['https://good.example'] })
+    for (const { what, status, code, request } of EARLY_ERRORS) {
+      const good = (await rawExchange(server, request('https://good.example'))).res
+      assert.equal(good.headers.get('access-control-allow-origin'), 'https://good.example', what)
+      assert.match(good.headers.get('vary') ?? '', /Origin/, what)
+      await assertErrorBody(good, status, code)
+      const bad = (await rawExchange(server, request('https://evil.example'))).res
+      assert.equal(bad.headers.get('access-control-allow-origin'), null, what)
+      assert.match(bad.headers.get('vary') ?? '', /Origin/, what)
+      await assertErrorBody(bad, status, code)
+    }
   })
 })
