@@ -4,6 +4,10 @@ import { assertErrorBody, type TestServer } from './helper.js'
 
 // Raw HTTP: bytes straight onto a socket and the answer parsed by hand
 
+/** A GET as raw bytes, with `extra` header lines (each ending in CRLF). */
+export const rawGet = (path: string, extra = '') =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Connection: close\r\n\r\n`
+
 /** Every value of header `name` (lower case) in a list of header lines, in order. */
 export const headerValues = (headers: Array<[string, string]>, name: string): string[] =>
   headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v)

@@ -5,7 +5,7 @@ import { describe, it, type TestContext } from 'node:test'
 import MultipartForm from 'form-data'
 import type { Config } from '../../src/config.js'
 import { adminAuth, assertErrorBody, basicAuth, createUser, startTestServer, type TestServer } from '../helper.js'
-import { headerValues, rawExchange, sendChunked, toResponse } from '../http.js'
+import { headerValues, rawExchange, rawGet, sendChunked, toResponse } from '../http.js'
 
 const MESSAGE_TYPES = 'text/plain, application/json, application/octet-stream, multipart/form-data'
 const JSON_BODY = { 'content-type': 'application/json' }
@@ -98,9 +98,6 @@ function send (server: TestServer, method: string, path: string, headers: Record
     req.end(body)
   })
 }
-
-const rawGet = (path: string, extra = '') =>
-  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Connection: close\r\n\r\n`
 
 async function assertStillServing (server: TestServer): Promise<void> {
   const res = await server.fetch('/hello')

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
 import { assertErrorBody, startTestServer } from '../helper.js'
-import { rawExchange } from '../http.js'
+import { rawExchange, rawGet } from '../http.js'
 
 const EXPOSED = ['Link', 'ETag', 'Location', 'Retry-After', 'X-Request-Id']
 
@@ -50,10 +50,10 @@ describe('CORS', () => {
 
   // answered before any hook (Fastify's framework errors) or without Fastify (not valid HTTP, CONNECT)
   const EARLY_ERRORS = [
-    { what: 'a URL that is not validly percent-encoded', status: 400, code: 'BAD_URL', request: (origin: string) => `GET /users/%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\n\r\n` },
-    { what: 'a header section that is too large', status: 431, code: 'HEADERS_TOO_LARGE', request: (origin: string) => `GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\nX-Filler: ${'a'.repeat(64 * 1024)}\r\n\r\n` },
-    { what: 'an Expect other than 100-continue', status: 417, code: 'EXPECTATION_FAILED', request: (origin: string) => `GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\nExpect: tea\r\n\r\n` },
-    { what: 'a request that is not valid HTTP', status: 400, code: 'BAD_REQUEST', request: (origin: string) => `GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab` }
+    { what: 'a URL that is not validly percent-encoded', status: 400, code: 'BAD_URL', request: (origin: string) => rawGet('/users/%zz', `Origin: ${origin}\r\n`) },
+    { what: 'a header section that is too large', status: 431, code: 'HEADERS_TOO_LARGE', request: (origin: string) => rawGet('/hello', `Origin: ${origin}\r\nX-Filler: ${'a'.repeat(64 * 1024)}\r\n`) },
+    { what: 'an Expect other than 100-continue', status: 417, code: 'EXPECTATION_FAILED', request: (origin: string) => rawGet('/hello', `Origin: ${origin}\r\nExpect: tea\r\n`) },
+    { what: 'a request that is not valid HTTP', status: 400, code: 'BAD_REQUEST', request: (origin: string) => rawGet('/hello', `Origin: ${origin}\r\nContent-Length: 1\r\nContent-Length: 2\r\n`) + 'ab' }
   ]
 
   it('lets a browser read the errors given before any route, as every other answer', async (t) => {
