@@ -22,6 +22,7 @@ import requestContextPlugin, { requestIdFor } from './plugins/request-context.js
 import urlsPlugin from './plugins/urls.js'
 import { validatorCompiler } from './plugins/validation.js'
 import articlesRoutes from './routes/articles.js'
+import docsRoutes from './routes/docs.js'
 import echoRoutes from './routes/echo.js'
 import filesRoutes from './routes/files.js'
 import healthRoutes from './routes/health.js'
@@ -107,6 +108,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
 
   // a prefix's own route is registered as '' so that /users/ is not an alias of /users
   await app.register(rootRoutes)
+  await app.register(docsRoutes, { prefix: '/docs' })
   await app.register(helloRoutes, { prefix: '/hello' })
   await app.register(echoRoutes, { prefix: '/echo' })
   await app.register(articlesRoutes, { prefix: '/articles' })

@@ -1,5 +1,4 @@
 import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
 import type { FastifySchema, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
@@ -42,10 +41,6 @@ const REPRESENTATIONS: Record<string, string> = {
 
 type RouteConfig = NonNullable<RouteOptions['config']>
 
-const DOCS_PAGE = '/docs'
-/** Swagger UI hides its own routes; the page itself is an operation of the API, so it is documented. */
-const DOCS_PAGE_SCHEMA = { tags: ['operations'], summary: 'This document as an interactive page (Swagger UI), served with no request leaving the machine' }
-
 /** The statuses a route can answer, from what it declares: every error a client can meet is in the document. */
 function statusesOf (config: RouteConfig, method: string, url: string): number[] {
   // any request can be malformed (400); any request that may carry a body can carry one of a type
@@ -64,7 +59,7 @@ function statusesOf (config: RouteConfig, method: string, url: string): number[]
  * OpenAPI 3.1 from the same schemas that validate and serialise, completed
  * with what lives outside them: the representations a route negotiates, the
  * errors it can answer, raw bodies, and the /files key. Served at
- * /openapi.json, with Swagger UI at /docs from the project's own files.
+ * /openapi.json; routes/docs.ts serves it as a page at /docs.
  */
 export default fp<{ config: Config }>(async (app, { config }) => {
   app.addSchema(ErrorSchema)
@@ -88,10 +83,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transform: ({ schema, url, route }) => {
       const method = [route.method].flat()[0] as string
-      // registered under its prefix as /docs/, and served at /docs as well
-      const page = url === `${DOCS_PAGE}/` && method === 'GET'
-      const config = (page ? { rawResponse: 'text/html' } : route.config ?? {}) as RouteConfig
-      const out: Record<string, unknown> = page ? { ...DOCS_PAGE_SCHEMA } : { ...schema }
+      const config = (route.config ?? {}) as RouteConfig
+      const out: Record<string, unknown> = { ...schema }
       const response: Record<string, unknown> = { ...(schema?.response as Record<string, unknown> | undefined) }
       if (config.rawResponse !== undefined) {
         const raw = config.rawResponse === 'application/json'
@@ -129,7 +122,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       }
       // {} first: anonymous callers are welcome, a credential makes them someone
       if (config.auth === 'optional') out.security = [{}, ...EITHER_SCHEME]
-      let documentedUrl = page ? DOCS_PAGE : url
+      let documentedUrl = url
       if (url.endsWith('/*')) {
         documentedUrl = url.replace(/\/\*$/, '/{key}')
         out.params = {
@@ -140,12 +133,6 @@ export default fp<{ config: Config }>(async (app, { config }) => {
       }
       return { schema: out as FastifySchema, url: documentedUrl }
     }
-  })
-  await app.register(swaggerUi, {
-    routePrefix: DOCS_PAGE,
-    // nothing leaves the machine: no validator badge, no remote spec
-    uiConfig: { validatorUrl: null, tryItOutEnabled: true, persistAuthorization: true, displayRequestDuration: true },
-    staticCSP: false
   })
   app.get('/openapi.json', {
     schema: { tags: ['operations'], summary: 'This OpenAPI 3.1 document' },

@@ -97,16 +97,49 @@ describe('GET /openapi.json', () => {
 })
 
 describe('GET /docs', () => {
-  it('serves the interactive reference from the project\'s own files', async (t) => {
-    const { server } = await fetchDocument(t)
-    const page = await server.fetch('/docs/static/index.html')
-    assert.equal(page.status, 200)
-    const html = await page.text()
-    assert.match(html, /swagger-ui/)
-    // every script and stylesheet is local: the page works with no internet
-    const external = [...html.matchAll(/(?:src|href)="(https?:[^"]+)"/g)].map((m) => m[1])
-    assert.deepEqual(external, [])
-    const bundle = await server.fetch('/docs/static/swagger-ui-bundle.js')
-    assert.equal(bundle.status, 200)
+  it('serves the interactive reference from the project\'s own files, at /docs and /docs/', async (t) => {
+    const server = await startTestServer(t)
+    for (const path of ['/docs', '/docs/', '/docs/static/index.html']) {
+      const page = await server.fetch(path)
+      assert.equal(page.status, 200, path)
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/)
+      const html = await page.text()
+      assert.match(html, /<div id="swagger-ui">/)
+      const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
+      // every script and stylesheet is local: the page works with no internet
+      assert.deepEqual(assets.filter((url) => /^[a-z]+:/i.test(url)), [], path)
+      for (const asset of assets) {
+        const res = await server.fetch(new URL(asset, server.url + path).pathname)
+        assert.equal(res.status, 200, `${asset} of ${path}`)
+        await res.arrayBuffer()
+      }
+      assert.ok(assets.some((url) => url.endsWith('/swagger-ui-bundle.js') || url === 'swagger-ui-bundle.js'))
+    }
+  })
+
+  it('finds the document from the script\'s own URL, and names no remote validator', async (t) => {
+    const server = await startTestServer(t)
+    const script = await (await server.fetch('/docs/static/swagger-initializer.js')).text()
+    const relative = /new URL\('([^']+)'/.exec(script)?.[1]
+    assert.equal(new URL(relative ?? '', `${server.url}/docs/static/swagger-initializer.js`).pathname, '/openapi.json')
+    assert.match(script, /validatorUrl: null/)
+  })
+
+  it('tags each file for revalidation (304), and answers 404 for any other name', async (t) => {
+    const server = await startTestServer(t)
+    const css = await server.fetch('/docs/static/swagger-ui.css')
+    assert.equal(css.status, 200)
+    assert.match(css.headers.get('content-type') ?? '', /^text\/css/)
+    assert.equal(css.headers.get('cache-control'), 'no-cache')
+    const etag = css.headers.get('etag')
+    assert.match(etag ?? '', /^"[\w-]+"$/)
+    const again = await server.fetch('/docs/static/swagger-ui.css', { headers: { 'if-none-match': etag! } })
+    assert.equal(again.status, 304)
+    assert.equal(again.headers.get('etag'), etag)
+    for (const name of ['nothing.js', 'package.json', '..%2Fpackage.json', 'constructor', 'index.js', 'swagger-ui-bundle.js.map']) {
+      const res = await server.fetch(`/docs/static/${name}`)
+      assert.equal(res.status, 404, name)
+      assert.equal((await res.json() as { code: string }).code, 'NOT_FOUND')
+    }
   })
 })
