@@ -20,7 +20,7 @@ import rateLimitsPlugin from './plugins/rate-limits.js'
 import redisPlugin from './plugins/redis.js'
 import requestContextPlugin, { requestIdFor } from './plugins/request-context.js'
 import urlsPlugin from './plugins/urls.js'
-import { validatorCompiler } from './plugins/validation.js'
+import { lazySerializers, validatorCompiler } from './plugins/validation.js'
 import articlesRoutes from './routes/articles.js'
 import docsRoutes from './routes/docs.js'
 import echoRoutes from './routes/echo.js'
@@ -74,6 +74,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
       sendError(err, request, reply, config.debug)
     },
     routerOptions: { maxParamLength: 1024 },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
     http: {
       // Node would answer a missing Host with a bare 400; request-context answers it as the API does
       requireHostHeader: false,
