@@ -108,7 +108,7 @@ const docsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const atRoot = asset(HTML, Buffer.from(page('docs/static/')))
   app.get('', {
     schema: { tags: ['operations'], summary: 'This document as an interactive page (Swagger UI), served with no request leaving the machine' },
-    config: { rawResponse: 'text/html' }
+    config: { rawResponse: 'text/html', statuses: [304] }
   }, async (request, reply) => send(request, reply, atRoot))
 
   const inFolder = asset(HTML, Buffer.from(page('static/')))
