@@ -24,8 +24,8 @@ const DIST_FILES = new Map([
   ['favicon-32x32.png', 'image/png']
 ])
 
-/** The page, with its assets under `assets` (a path relative to the page's own URL). */
-const page = (assets: string) => `<!DOCTYPE html>
+/** The page's HTML, with its assets under `assets` (a path relative to the page's own URL). */
+const pageHtml = (assets: string) => `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
@@ -73,6 +73,8 @@ interface Asset {
 const asset = (type: string, body: Buffer): Asset =>
   ({ type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` })
 
+const page = (assets: string): Asset => asset(HTML, Buffer.from(pageHtml(assets)))
+
 /**
  * The interactive reference (Swagger UI) at /docs, from the project's own
  * dependencies: it works with no internet. Swagger UI's files are read on
@@ -83,7 +85,7 @@ const asset = (type: string, body: Buffer): Asset =>
  */
 const docsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const generated = new Map<string, Asset>([
-    ['index.html', asset(HTML, Buffer.from(page('')))],
+    ['index.html', page('')],
     ['swagger-initializer.js', asset(JS, Buffer.from(INITIALIZER))]
   ])
   const loaded = new Map<string, Promise<Asset>>()
@@ -105,13 +107,13 @@ const docsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.type(type).header('etag', etag).send(body)
   }
 
-  const atRoot = asset(HTML, Buffer.from(page('docs/static/')))
+  const atRoot = page('docs/static/')
   app.get('', {
     schema: { tags: ['operations'], summary: 'This document as an interactive page (Swagger UI), served with no request leaving the machine' },
     config: { rawResponse: 'text/html', statuses: [304] }
   }, async (request, reply) => send(request, reply, atRoot))
 
-  const inFolder = asset(HTML, Buffer.from(page('static/')))
+  const inFolder = page('static/')
   app.get('/', { schema: { hide: true }, prefixTrailingSlash: 'slash' }, async (request, reply) => send(request, reply, inFolder))
 
   app.get('/static/:file', {
