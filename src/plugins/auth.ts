@@ -7,6 +7,7 @@ import { verifyPassword } from '../lib/password.js'
 import type { IssuedToken } from '../repositories/tokens.js'
 import type { Principal } from '../schemas/common.js'
 import { USERNAME_PATTERN } from '../schemas/users.js'
+import { addRouteHook } from './route-hooks.js'
 
 export type AuthRequirement = 'optional' | 'required' | 'admin'
 
@@ -123,15 +124,17 @@ export default fp<{ config: Config, verifyPassword?: typeof verifyPassword }>(as
     }
   }
 
-  // a callback hook: most requests need no check, and an async hook costs a promise and a tick each
-  app.addHook('onRequest', (request, _reply, done) => {
-    const requirement = request.routeOptions.config.auth
-    if (requirement === undefined) return done()
-    const header = request.headers.authorization
-    if (header === undefined || header.trim() === '') {
-      return done(requirement === 'optional' ? undefined : Unauthenticated())
-    }
-    admit(request, requirement, header).then(() => done(), done)
+  // a hook of the routes that name a requirement, as a callback: an async hook costs a promise and a tick
+  app.addHook('onRoute', (route) => {
+    const requirement = route.config?.auth
+    if (requirement === undefined) return
+    addRouteHook(route, 'onRequest', (request, _reply, done) => {
+      const header = request.headers.authorization
+      if (header === undefined || header.trim() === '') {
+        return done(requirement === 'optional' ? undefined : Unauthenticated())
+      }
+      admit(request, requirement, header).then(() => done(), done)
+    })
   })
 
   app.decorate('issueToken', async (principal: Principal) =>

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { NotAcceptable } from '../errors.js'
 import { negotiate } from '../lib/media-type.js'
 import { toCsv, toXml, type XmlShape } from '../lib/representations.js'
+import { addRouteHook } from './route-hooks.js'
 
 /** Adds a field to Vary, keeping what other layers (CORS: Origin) put there. */
 export function appendVary (reply: FastifyReply, field: string): FastifyReply {
@@ -51,26 +52,28 @@ declare module 'fastify' {
 export default fp(async (app) => {
   app.decorateRequest('responseType', undefined)
 
-  // callback hooks: they run on every request, and an async one costs a promise and a tick
-  app.addHook('onRequest', (request, reply, done) => {
-    const produces = request.routeOptions.config.produces
-    if (produces === undefined) return done()
-    appendVary(reply, 'Accept')
-    request.responseType = negotiate(request.headers.accept, produces)
-    done(request.responseType === undefined ? NotAcceptable(produces) : undefined)
-  })
-
-  // Fastify serialises whatever preSerialization returns, so a non-JSON body is
-  // rendered here and handed over as this reply's serializer.
-  app.addHook('preSerialization', (request, reply, payload: unknown, done) => {
-    const type = request.responseType
-    if (type === undefined || type === 'application/json' || reply.statusCode >= 400) return done(null, payload)
-    try {
-      const rendered = render(type, payload, request.routeOptions.config, reply)
-      reply.type(`${type}; charset=utf-8`).serializer(() => rendered)
-      done(null, payload)
-    } catch (err) {
-      done(err as Error)
-    }
+  // hooks of the routes that produce types, as callbacks: an async hook costs a promise and a tick
+  app.addHook('onRoute', (route) => {
+    const config = route.config ?? {}
+    const produces = config.produces
+    if (produces === undefined) return
+    addRouteHook(route, 'onRequest', (request, reply, done) => {
+      appendVary(reply, 'Accept')
+      request.responseType = negotiate(request.headers.accept, produces)
+      done(request.responseType === undefined ? NotAcceptable(produces) : undefined)
+    })
+    // Fastify serialises whatever preSerialization returns, so a non-JSON body is
+    // rendered here and handed over as this reply's serializer.
+    addRouteHook(route, 'preSerialization', (request, reply, payload: unknown, done) => {
+      const type = request.responseType
+      if (type === undefined || type === 'application/json' || reply.statusCode >= 400) return done(null, payload)
+      try {
+        const rendered = render(type, payload, config, reply)
+        reply.type(`${type}; charset=utf-8`).serializer(() => rendered)
+        done(null, payload)
+      } catch (err) {
+        done(err as Error)
+      }
+    })
   })
 }, { name: 'negotiation' })
