@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { Server as NetServer, type Socket } from 'node:net'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Logger } from 'pino'
 import { BadRequest, HttpError, ServiceUnavailable } from '../errors.js'
+import { lineWriter } from '../logger.js'
 import { VALID_HOST } from './urls.js'
 
 /** How long a keep-alive socket must have been quiet before a shutdown closes it under its client. */
@@ -50,6 +52,19 @@ function hostFields (rawHeaders: readonly string[]): number {
     if (name.length === 4 && name.toLowerCase() === 'host') count++
   }
   return count
+}
+
+/**
+ * The request line's fields, named one by one, each safe to log (the URL made so
+ * above), so it needs none of the redaction other lines get.
+ */
+function requestLineFields (request: FastifyRequest, reply: FastifyReply): string {
+  const { ip } = request
+  const user = request.principal?.username
+  return `"requestId":${JSON.stringify(request.id)},"method":${JSON.stringify(request.method)},"url":${JSON.stringify(loggableUrl(request.url))}` +
+    `,"status":${reply.statusCode},"durationMs":${Math.round(reply.elapsedTime * 100) / 100}` +
+    // absent, as pino leaves out undefined fields: a socket already closed has no address
+    (ip === undefined ? '' : `,"ip":${JSON.stringify(ip)}`) + (user === undefined ? '' : `,"user":${JSON.stringify(user)}`)
 }
 
 /** The client's X-Request-Id when it is safe to echo and log, else a fresh one. */
@@ -99,18 +114,25 @@ declare module 'fastify' {
  */
 export default fp(async (app) => {
   let stopping = false
-  // a request ends once, whether answered or abandoned by its client
-  const inFlight = new Set<FastifyRequest>()
-  // each open socket and when it last finished a request (or connected)
-  const lastActive = new Map<Socket, number>()
+  // Each open socket, its requests not yet answered, and when it last finished one (or
+  // connected). A request abandoned by its client ends with its socket: counted by socket,
+  // no request needs a listener of its own (an onRequestAbort hook adds one to every request).
+  const connections = new Map<Socket, { inFlight: number, lastActive: number }>()
   app.server.on('connection', (socket: Socket) => {
-    lastActive.set(socket, Date.now())
-    socket.once('close', () => lastActive.delete(socket))
+    connections.set(socket, { inFlight: 0, lastActive: Date.now() })
+    socket.once('close', () => connections.delete(socket))
   })
-  const finish = (request: FastifyRequest) => {
-    inFlight.delete(request)
-    if (lastActive.has(request.raw.socket)) lastActive.set(request.raw.socket, Date.now())
+  const start = (request: FastifyRequest) => {
+    const connection = connections.get(request.raw.socket)
+    if (connection !== undefined) connection.inFlight++
   }
+  const finish = (request: FastifyRequest) => {
+    const connection = connections.get(request.raw.socket)
+    if (connection === undefined) return
+    connection.inFlight--
+    connection.lastActive = Date.now()
+  }
+  const busy = (socket: Socket) => (connections.get(socket)?.inFlight ?? 0) > 0
   // Closing an idle keep-alive socket races a client sending on it: each socket gets the
   // time to carry one more request (answered 503 and closed) first. The port stays open
   // until those open at the start are done (clients that reconnect at once are not waited
@@ -118,17 +140,17 @@ export default fp(async (app) => {
   const quiet = async (sockets: () => Iterable<Socket>) => {
     for (;;) {
       const quietSince = Date.now() - QUIET_MS
-      if (inFlight.size === 0 && [...sockets()].every((socket) => (lastActive.get(socket) ?? 0) <= quietSince)) return
+      if (![...connections.keys()].some(busy) && [...sockets()].every((socket) => (connections.get(socket)?.lastActive ?? 0) <= quietSince)) return
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
   app.decorate('drain', async () => {
     stopping = true
-    const openAtStart = [...lastActive.keys()]
+    const openAtStart = [...connections.keys()]
     await quiet(() => openAtStart)
     // the listener only: http.Server#close would also drop the idle connections at once
     if (app.server.listening) NetServer.prototype.close.call(app.server)
-    await quiet(() => lastActive.keys())
+    await quiet(() => connections.keys())
   })
   app.addHook('preClose', (done) => {
     stopping = true
@@ -136,36 +158,22 @@ export default fp(async (app) => {
     // a request yet (a browser's spare connection) would hold it open for ever, as Node stops
     // timing requests once it closes. Every socket not carrying a request closes now, after
     // what it has been sent.
-    const carrying = new Set<Socket>()
-    for (const request of inFlight) carrying.add(request.raw.socket)
-    for (const socket of lastActive.keys()) if (!carrying.has(socket)) socket.destroySoon()
+    for (const socket of connections.keys()) if (!busy(socket)) socket.destroySoon()
     done()
   })
   // callback hooks, here and below: on every request, an async one costs a promise and a tick
-  app.addHook('onRequestAbort', (request, done) => { finish(request); done() })
-
   app.addHook('onRequest', (request, reply, done) => {
-    inFlight.add(request)
+    start(request)
     reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff')
     const refused = refusal(request)
     if (refused !== undefined || !stopping) return done(refused)
     reply.header('connection', 'close')
     discard(request.raw).then(() => done(ServiceUnavailable('Service Unavailable: the server is shutting down', 1)), done)
   })
-  // The request line is every field by name, each safe to log (the URL made so above), so it
-  // skips the redaction every other line gets: on every request, that costs more than the line.
-  const accessLog = app.log.child({}, { redact: [] })
+  const writeRequestLine = lineWriter(app.log as Logger, 'info', 'request')
   app.addHook('onResponse', (request, reply, done) => {
     finish(request)
-    accessLog.info({
-      requestId: request.id,
-      method: request.method,
-      url: loggableUrl(request.url),
-      status: reply.statusCode,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      ip: request.ip,
-      user: request.principal?.username
-    }, 'request')
+    writeRequestLine?.(requestLineFields(request, reply))
     done()
   })
 }, { name: 'request-context' })
