@@ -68,9 +68,14 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
     return503OnClosing: false,
     clientErrorHandler: clientErrorHandler(cors),
-    // before any hook, so without the CORS headers every other answer has
+    // before any hook, so without the CORS headers every other answer has, and without the
+    // onResponse hooks that log and count every other request
     frameworkErrors: (err, request, reply) => {
       applyCors(cors, request, reply)
+      reply.raw.once('finish', () => {
+        app.logRequest(request, reply)
+        app.countRequest(request, reply)
+      })
       sendError(err, request, reply, config.debug)
     },
     routerOptions: { maxParamLength: 1024 },

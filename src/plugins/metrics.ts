@@ -1,4 +1,5 @@
 import cluster from 'node:cluster'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { AggregatorRegistry, collectDefaultMetrics, Gauge, Registry, type Metric } from 'prom-client'
 import { ServiceUnavailable } from '../errors.js'
@@ -7,6 +8,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Prometheus text of this process, or of every worker together under --workers. */
     metricsText (): Promise<string>
+    /** Counts an answered request (onResponse does, for every request that reaches a route's hooks). */
+    countRequest (request: FastifyRequest, reply: FastifyReply): void
   }
 }
 
@@ -96,8 +99,11 @@ export default fp(async (app) => {
     }
   })
 
-  app.addHook('onResponse', (request, reply, done) => {
+  app.decorate('countRequest', (request: FastifyRequest, reply: FastifyReply) => {
     requests.observe(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000)
+  })
+  app.addHook('onResponse', (request, reply, done) => {
+    app.countRequest(request, reply)
     done()
   })
 

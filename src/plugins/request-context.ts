@@ -102,6 +102,8 @@ declare module 'fastify' {
      * then closes the idle connections and the database.
      */
     drain (): Promise<void>
+    /** Writes a request's line to the log (onResponse does, for every request that reaches a route's hooks). */
+    logRequest (request: FastifyRequest, reply: FastifyReply): void
   }
 }
 
@@ -171,9 +173,10 @@ export default fp(async (app) => {
     discard(request.raw).then(() => done(ServiceUnavailable('Service Unavailable: the server is shutting down', 1)), done)
   })
   const writeRequestLine = lineWriter(app.log as Logger, 'info', 'request')
+  app.decorate('logRequest', (request: FastifyRequest, reply: FastifyReply) => writeRequestLine?.(requestLineFields(request, reply)))
   app.addHook('onResponse', (request, reply, done) => {
     finish(request)
-    writeRequestLine?.(requestLineFields(request, reply))
+    app.logRequest(request, reply)
     done()
   })
 }, { name: 'request-context' })

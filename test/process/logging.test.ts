@@ -73,6 +73,8 @@ async function exercise (server: ServerProcess, adminPassword: string): Promise<
   assert.equal((await call('POST', '/users', { ...json, authorization: admin },
     `{"username": "bob", "password": "${truncatedPassword}"`)).status, 400)
   assert.equal((await call('GET', '/no/such/thing')).status, 404)
+  // answered by Fastify before routing, without the hooks of every other request
+  assert.equal((await call('GET', '/users/%zz')).status, 400)
   return { sent, secrets }
 }
 
