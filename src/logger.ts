@@ -56,7 +56,8 @@ interface LoggerInternals {
  * FIELDS (one or more JSON members) are the caller's to serialise: for a line
  * of fixed shape, pino's generic path (for each field its type, serialiser and
  * stringifier looked up, its key escaped) cost as much as the rest of a small
- * request's bookkeeping together (measured with `npm run bench`).
+ * request's bookkeeping together (instructions counted with callgrind; see the
+ * README's Performance section).
  */
 export function lineWriter (logger: Logger, level: Level, msg: string): ((fields: string) => void) | undefined {
   if (!logger.isLevelEnabled(level)) return undefined
@@ -65,11 +66,13 @@ export function lineWriter (logger: Logger, level: Level, msg: string): ((fields
   const levelValue = logger.levels.values[level]!
   const start = internals[symbols.lsCacheSym][levelValue]!
   const end = `,${JSON.stringify(internals[symbols.messageKeySym])}:${JSON.stringify(msg)}${internals[symbols.endSym]}`
+  const stream = internals[symbols.streamSym]
+  const bindings = internals[symbols.chindingsSym]
+  // a multistream picks its destinations by the level pino leaves on it
+  const tellsLevel = stream[symbols.needsMetadataGsym] === true
   return (fields) => {
-    const stream = internals[symbols.streamSym]
-    // a multistream picks its destinations by the level pino leaves on it
-    if (stream[symbols.needsMetadataGsym] === true) stream.lastLevel = levelValue
-    stream.write(`${start}${internals[symbols.timeSym]()}${internals[symbols.chindingsSym]},${fields}${end}`)
+    if (tellsLevel) stream.lastLevel = levelValue
+    stream.write(`${start}${internals[symbols.timeSym]()}${bindings},${fields}${end}`)
   }
 }
 

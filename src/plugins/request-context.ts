@@ -134,7 +134,6 @@ export default fp(async (app) => {
     connection.inFlight--
     connection.lastActive = Date.now()
   }
-  const busy = (socket: Socket) => (connections.get(socket)?.inFlight ?? 0) > 0
   // Closing an idle keep-alive socket races a client sending on it: each socket gets the
   // time to carry one more request (answered 503 and closed) first. The port stays open
   // until those open at the start are done (clients that reconnect at once are not waited
@@ -142,7 +141,7 @@ export default fp(async (app) => {
   const quiet = async (sockets: () => Iterable<Socket>) => {
     for (;;) {
       const quietSince = Date.now() - QUIET_MS
-      if (![...connections.keys()].some(busy) && [...sockets()].every((socket) => (connections.get(socket)?.lastActive ?? 0) <= quietSince)) return
+      if ([...connections.values()].every(({ inFlight }) => inFlight === 0) && [...sockets()].every((socket) => (connections.get(socket)?.lastActive ?? 0) <= quietSince)) return
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
@@ -160,7 +159,7 @@ export default fp(async (app) => {
     // a request yet (a browser's spare connection) would hold it open for ever, as Node stops
     // timing requests once it closes. Every socket not carrying a request closes now, after
     // what it has been sent.
-    for (const socket of connections.keys()) if (!busy(socket)) socket.destroySoon()
+    for (const [socket, { inFlight }] of connections) if (inFlight === 0) socket.destroySoon()
     done()
   })
   // callback hooks, here and below: on every request, an async one costs a promise and a tick
