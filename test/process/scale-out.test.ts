@@ -8,7 +8,7 @@ import { describe, it, type TestContext } from 'node:test'
 import { promisify } from 'node:util'
 import { assertErrorBody } from '../helper.js'
 import { freshRedisUrl, freshSchema, needs, requestOnNewConnection, sampleValue, until } from './services.js'
-import { answerOf, basicAuth, CLI, DEMO_ADMIN, startServer, tempDir, TEST_TIMEOUT_MS, type Answer, type ServerProcess } from './spawn.js'
+import { answerOf, basicAuth, BUILT_CLI, DEMO_ADMIN, startServer, tempDir, TEST_TIMEOUT_MS, type Answer, type ServerProcess } from './spawn.js'
 
 const ADMIN_AUTH = basicAuth(DEMO_ADMIN.username, DEMO_ADMIN.password)
 const WRONG_AUTH = basicAuth(DEMO_ADMIN.username, 'not-the-password')
@@ -28,8 +28,8 @@ async function startHosts (t: TestContext, extra: readonly string[] = [], redis 
   const { url } = await freshSchema(t)
   const shared = ['--port', '0', '--database', url, ...QUIET, ...(redis ? ['--redis-url', await freshRedisUrl(t)] : []), ...extra]
   const [a, b] = await Promise.all([
-    startServer(t, shared, { cwd: tempDir(t) }),
-    startServer(t, shared, { cwd: tempDir(t) })
+    startServer(t, shared, { cwd: tempDir(t), built: true }),
+    startServer(t, shared, { cwd: tempDir(t), built: true })
   ])
   assert.notEqual(a.port, b.port)
   return { a, b }
@@ -194,7 +194,7 @@ async function childrenOf (primary: number): Promise<Array<{ pid: number, args: 
 /** The pids of the primary's workers: the children running the CLI. */
 async function workerPids (server: ServerProcess): Promise<number[]> {
   const children = await childrenOf(server.child.pid as number)
-  return children.filter((child) => child.args.includes(CLI)).map((child) => child.pid).sort((x, y) => x - y)
+  return children.filter((child) => child.args.includes(BUILT_CLI)).map((child) => child.pid).sort((x, y) => x - y)
 }
 
 async function assertTwoWorkers (server: ServerProcess): Promise<number[]> {
@@ -287,7 +287,7 @@ async function startWorkers (t: TestContext): Promise<Workers> {
       if (isRunning(pid)) process.kill(pid, 'SIGKILL')
     }
   })
-  const server = started.server = await startServer(t, ['--port', '0', '--database', url, '--workers', '2', '--log-file', logFile], { cwd })
+  const server = started.server = await startServer(t, ['--port', '0', '--database', url, '--workers', '2', '--log-file', logFile], { cwd, built: true })
   return {
     server,
     database: url,
@@ -391,7 +391,7 @@ describe('--workers 2 on one PostgreSQL', { concurrency: true, ...needs('TEST_DA
 
     const location = answer.headers.location
     assert.ok(typeof location === 'string', 'a 201 without Location')
-    const again = await startServer(t, ['--port', '0', '--database', database, ...QUIET], { cwd: tempDir(t) })
+    const again = await startServer(t, ['--port', '0', '--database', database, ...QUIET], { cwd: tempDir(t), built: true })
     const content = await again.fetch(`${location}/content`, { headers: { authorization: ADMIN_AUTH } })
     assert.equal(content.status, 200, 'the drained message was not stored')
     assert.equal(await content.text(), text)
