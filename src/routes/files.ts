@@ -41,6 +41,8 @@ function keyOf (request: FastifyRequest): string {
 }
 
 const etagOf = (file: { sha256: string }) => `"${file.sha256}"`
+/** The file with its tag; the new key first: `{ ...file, etag }` gets a hidden class of its own on every call in Node 20's optimised code (see toArticle). */
+const withEtag = <T extends { sha256: string }>(file: T) => ({ etag: etagOf(file), ...file })
 const validatorsOf = (file: { sha256: string, lastModified: string }) => ({ etag: etagOf(file), lastModified: file.lastModified })
 const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/')
 
@@ -90,7 +92,7 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number }> = async (app
   }, async (request, reply) => {
     const page = pageOf(request.query, byKey)
     const rows = await files.list(page.limit + 1, request.query.prefix, page.after)
-    return sendPage(request, reply, rows, page, byKey).map((file) => ({ ...file, etag: etagOf(file) }))
+    return sendPage(request, reply, rows, page, byKey).map(withEtag)
   })
 
   app.get('/*', {
@@ -157,7 +159,7 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number }> = async (app
       else assertMayChange(request, existing.ownerId, validatorsOf(existing))
     })
     if (created) reply.code(201).header('location', `/files/${encodeKey(key)}`)
-    return reply.header('etag', etagOf(file)).send({ ...file, etag: etagOf(file) })
+    return reply.header('etag', etagOf(file)).send(withEtag(file))
   })
 
   app.delete('/*', {
