@@ -103,7 +103,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number, multipartPa
       contentType: received.contentType,
       body: received.bytes,
       sha256: sha256(received.bytes),
-      parts: received.parts.map((part) => ({ ...part, sha256: sha256(part.body) }))
+      parts: received.parts.map((part) => ({ sha256: sha256(part.body), ...part }))
     })
     const location = `/messages/${stored.id}`
     return reply.code(201).header('location', location).send({ message: received.reply, id: stored.id, location })
