@@ -18,22 +18,18 @@
  * Writes the table to stdout, bench/results.json and bench/results.svg.
  * BENCH_DURATION (seconds per run, default 5) and BENCH_ROUNDS (default 3).
  */
-import { execFile, spawn, spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { execFile, spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
-import { availableParallelism, cpus, loadavg, release, tmpdir, type } from 'node:os'
-import { join, resolve } from 'node:path'
+import { availableParallelism, cpus, loadavg, release, type } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
-import Database from 'better-sqlite3'
-import ts from 'typescript'
-import { loadConfig, OPTIONS } from '../src/config.js'
 import { differences, fetchAnswer, VARYING_HEADERS } from './check.js'
 import type { LoadResult, LoadSpec } from './load.js'
 import { peakRssBytes, resetPeakRss } from './proc.js'
 import { renderSvg, renderTable, type Machine, type Results, type ScenarioResult, type SideResult } from './report.js'
-import { NODE_FLAGS } from '../test/process/spawn.js'
 import { CONNECTIONS, scenarios, TARGETS, type Fixtures, type Scenario } from './scenarios.js'
+import { buildDir, cleanUp, compileChildren, copyDatabase, credentials, median, prepareTemplate, root, startServer, type RunningServer, type Side } from './setup.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -53,20 +49,7 @@ const ROUNDS = Math.round(positiveNumber('BENCH_ROUNDS', 3))
 const ONLY = process.env.BENCH_ONLY?.split(',').map((id) => id.trim()).filter((id) => id !== '')
 const WARMUP_SECONDS = 1
 const STARTUPS = 5
-/** Articles added to the demo data, so that the first page is full and has a next one. */
-const EXTRA_ARTICLES = 100
 const MB = 1024 * 1024
-
-const root = mkdtempSync(join(tmpdir(), 'restful-api-bench-'))
-const buildDir = join(root, 'build')
-const adminPassword = randomBytes(18).toString('base64url')
-const adminUser = loadConfig([], {}).config.adminUser
-
-// The servers see none of this shell's settings for them (a LOG_LEVEL, a PORT…):
-// they run on their defaults and the flags given here, as a user would start them.
-const serverEnv: NodeJS.ProcessEnv = { ...process.env }
-for (const option of OPTIONS) delete serverEnv[option.env]
-serverEnv.ADMIN_PASSWORD = adminPassword
 
 /** taskset prefixes: servers on core 0, the load generator on core 1, when the machine has two. */
 const pinning = (() => {
@@ -77,111 +60,14 @@ const pinning = (() => {
   return { servers: ['taskset', '-c', '0'], load: ['taskset', '-c', '1'], text: 'servers pinned to core 0, load generator to core 1 (taskset)' }
 })()
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
 const progress = (line: string) => process.stderr.write(`${line}\n`)
-
-/**
- * The baseline and the load generator run compiled, on plain node like the
- * service: under tsx they would carry its loader thread (about 40 MB and a few
- * threads), which would distort the baseline's memory.
- */
-function compileChildren (): void {
-  const { config } = ts.readConfigFile('tsconfig.json', ts.sys.readFile)
-  const { options } = ts.parseJsonConfigFileContent(config, ts.sys, process.cwd())
-  const program = ts.createProgram(['bench/baseline.ts', 'bench/load.ts'], {
-    ...options, rootDir: process.cwd(), outDir: buildDir, noEmit: false, incremental: false, sourceMap: false, declaration: false
-  })
-  const emitted = program.emit()
-  if (emitted.emitSkipped) throw new Error(`compiling the baseline failed: ${ts.formatDiagnostics(emitted.diagnostics, ts.createCompilerHost(options))}`)
-  // ESM, and the project's packages, from the temporary directory
-  writeFileSync(join(buildDir, 'package.json'), '{"type":"module"}\n')
-  symlinkSync(resolve('node_modules'), join(buildDir, 'node_modules'))
-}
-
-const cli = async (...args: string[]) => (await execFileAsync(process.execPath, ['dist/cli.js', ...args], { env: serverEnv })).stdout
-
-/** The database every server starts from, made as a user would make it. */
-async function prepareTemplate (): Promise<{ path: string, bearerToken: string }> {
-  const path = join(root, 'template.db')
-  await cli('migrate', '--database', path)
-  const bearerToken = (await cli('tokens', 'create', 'steve', '--database', path, '--token-ttl', '86400')).trim()
-  const db = new Database(path)
-  const insert = db.prepare(`INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at)
-    VALUES (?, ?, ?, 1, 'john', 1, ?, ?)`)
-  const start = Date.parse('2026-01-05T09:00:00.000Z')
-  db.transaction(() => {
-    for (let i = 1; i <= EXTRA_ARTICLES; i++) {
-      const at = new Date(start + i * 3_600_000).toISOString()
-      const paragraph = `Part ${i} of the notes on running an HTTP API: what a client sends, what the server stores, and how both fail. `
-      insert.run(`Notes on HTTP APIs, part ${i}`, i % 3 === 0 ? null : `What part ${i} covers, in one sentence.`, paragraph.repeat(2 + (i % 4)), at, at)
-    }
-  })()
-  db.close()
-  return { path, bearerToken }
-}
-
-/** A fresh copy of the template for one server. */
-function copyDatabase (template: string, dir: string): void {
-  mkdirSync(dir, { recursive: true })
-  copyFileSync(template, join(dir, 'app.db'))
-}
-
-type Side = 'baseline' | 'service'
-
-interface RunningServer {
-  readonly url: string
-  readonly pid: number
-  readonly startupMs: number
-  stop (): Promise<void>
-}
-
-const running = new Set<RunningServer>()
-
-/** Starts a server on `dir`/app.db (logging to `dir`/app.log) and waits for its `listening on` line. */
-async function startServer (side: Side, dir: string, pin: readonly string[] = pinning.servers): Promise<RunningServer> {
-  const entry = side === 'service' ? 'dist/cli.js' : join(buildDir, 'bench', 'baseline.js')
-  // both sides run with the V8 flags `npm start` gives the service
-  const command = [...pin, process.execPath, ...NODE_FLAGS, entry, '--port', '0', '--database', join(dir, 'app.db'), '--log-file', join(dir, 'app.log')]
-  const started = performance.now()
-  // taskset execs node, so the child's pid is the server's
-  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: serverEnv })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /listening on (\S+)/.exec(output)
-      if (match !== null) resolve(match[1]!)
-    })
-    child.once('exit', (code) => reject(new Error(`the ${side} exited (code ${code}) before listening`)))
-  })
-  const server: RunningServer = {
-    url,
-    pid: child.pid!,
-    startupMs: performance.now() - started,
-    async stop () {
-      running.delete(server)
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(timer)
-    }
-  }
-  running.add(server)
-  return server
-}
 
 type Pair = Record<Side, RunningServer>
 
 async function startPair (template: string, dir: string): Promise<Pair> {
   copyDatabase(template, join(dir, 'baseline'))
   copyDatabase(template, join(dir, 'service'))
-  const [baseline, service] = await Promise.all([startServer('baseline', join(dir, 'baseline')), startServer('service', join(dir, 'service'))])
+  const [baseline, service] = await Promise.all([startServer('baseline', join(dir, 'baseline'), { prefix: pinning.servers }), startServer('service', join(dir, 'service'), { prefix: pinning.servers })])
   return { baseline, service }
 }
 
@@ -193,7 +79,7 @@ async function measureStartup (template: string): Promise<number[]> {
   copyDatabase(template, dir)
   const samples: number[] = []
   for (let i = 0; i < STARTUPS; i++) {
-    const server = await startServer('service', dir, [])
+    const server = await startServer('service', dir)
     samples.push(server.startupMs)
     await server.stop()
   }
@@ -379,10 +265,7 @@ async function main (): Promise<void> {
   const template = await prepareTemplate()
   const startupSamples = await measureStartup(template.path)
   progress(`startup: ${startupSamples.map((ms) => ms.toFixed(0)).join(', ')} ms`)
-  const fixtures = {
-    basic: `Basic ${Buffer.from(`${adminUser}:${adminPassword}`).toString('base64')}`,
-    bearer: `Bearer ${template.bearerToken}`
-  }
+  const fixtures = credentials(template.bearerToken)
   const list = await checkAnswers(template.path, fixtures)
 
   const measured: ScenarioResult[] = []
@@ -431,6 +314,5 @@ try {
     process.exitCode = 1
   }
 } finally {
-  await Promise.all([...running].map((server) => server.stop()))
-  rmSync(root, { recursive: true, force: true })
+  await cleanUp()
 }
