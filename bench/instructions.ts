@@ -21,30 +21,16 @@ import { execFile, spawnSync } from 'node:child_process'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { fetchAnswer } from './check.js'
-import { scenarios, TARGETS, type Scenario } from './scenarios.js'
-import { cleanUp, compileChildren, copyDatabase, credentials, median, prepareTemplate, root, startServer, type RunningServer, type Side } from './setup.js'
+import { TARGETS, type Scenario } from './scenarios.js'
+import { cleanUp, compileChildren, copyDatabase, credentials, median, positiveNumber, prepareTemplate, refuse, root, scenariosFor, startServer, type RunningServer, type Side } from './setup.js'
 
 const execFileAsync = promisify(execFile)
 const BATCH = 2000
 const CONNECTIONS = 4
 
-function count (name: string, fallback: number): number {
-  const raw = process.env[name]
-  const value = raw === undefined || raw === '' ? fallback : Number(raw)
-  if (!Number.isInteger(value) || value <= 0) {
-    process.stderr.write(`bench:instructions: ${name} must be a positive integer, not ${JSON.stringify(raw)}\n`)
-    process.exit(2)
-  }
-  return value
-}
-
-const WARMUP = count('INSTRUCTIONS_WARMUP', 6000)
-const BATCHES = count('INSTRUCTIONS_BATCHES', 4)
-if (BATCHES < 2) {
-  process.stderr.write('bench:instructions: INSTRUCTIONS_BATCHES must be at least 2: the first is not counted\n')
-  process.exit(2)
-}
+const WARMUP = positiveNumber('INSTRUCTIONS_WARMUP', 6000, true)
+const BATCHES = positiveNumber('INSTRUCTIONS_BATCHES', 4, true)
+if (BATCHES < 2) refuse('INSTRUCTIONS_BATCHES must be at least 2: the first is not counted')
 
 /** Sends `n` copies of the scenario's request over the agent's connections; any other status than the expected one fails the run. */
 async function send (server: RunningServer, scenario: Scenario, agent: Agent, n: number): Promise<void> {
@@ -97,25 +83,19 @@ const underCallgrind = (dir: string) => ({
 
 async function main (): Promise<void> {
   if (spawnSync('valgrind', ['--version']).status !== 0 || spawnSync('callgrind_control', ['-h']).error !== undefined) {
-    process.stderr.write('bench:instructions: needs valgrind and callgrind_control (Debian: apt-get install valgrind)\n')
-    process.exitCode = 2
-    return
+    refuse('bench:instructions needs valgrind and callgrind_control (Debian: apt-get install valgrind)')
   }
   compileChildren()
   const template = await prepareTemplate()
-  // the 304 request needs the tag the service gives article 3
   const probeDir = join(root, 'probe')
   copyDatabase(template.path, probeDir)
   const probe = await startServer('service', probeDir)
-  const agent = new Agent({ keepAlive: false })
-  const [article] = scenarios({ ...credentials(template.bearerToken), etag: '' }).filter((s) => s.id === '3a')
-  const etag = (await fetchAnswer(probe.url, article!, agent)).headers.find(([name]) => name.toLowerCase() === 'etag')?.[1]
+  const list = await scenariosFor(probe.url, credentials(template.bearerToken), new Agent({ keepAlive: false }))
   await probe.stop()
-  if (etag === undefined) throw new Error('GET /articles/3 of the service sent no ETag')
 
   process.stdout.write(`thousand instructions per request: the median of ${BATCHES} batches of ${BATCH} but the first, after ${WARMUP} to warm up\n\n` +
     '| scenario | baseline | service | ratio | target |\n|---|---|---|---|---|\n')
-  for (const scenario of scenarios({ ...credentials(template.bearerToken), etag }).filter((s) => s.kind !== 'write')) {
+  for (const scenario of list.filter((s) => s.kind !== 'write')) {
     const servers = await Promise.all((['baseline', 'service'] as const).map(async (side: Side) => {
       const dir = join(root, `${scenario.id}-${side}`)
       copyDatabase(template.path, dir)

@@ -28,20 +28,10 @@ import { differences, fetchAnswer, VARYING_HEADERS } from './check.js'
 import type { LoadResult, LoadSpec } from './load.js'
 import { peakRssBytes, resetPeakRss } from './proc.js'
 import { renderSvg, renderTable, type Machine, type Results, type ScenarioResult, type SideResult } from './report.js'
-import { CONNECTIONS, scenarios, TARGETS, type Fixtures, type Scenario } from './scenarios.js'
-import { buildDir, cleanUp, compileChildren, copyDatabase, credentials, median, prepareTemplate, root, startServer, type RunningServer, type Side } from './setup.js'
+import { CONNECTIONS, TARGETS, type Fixtures, type Scenario } from './scenarios.js'
+import { buildDir, cleanUp, compileChildren, copyDatabase, credentials, median, positiveNumber, prepareTemplate, root, scenariosFor, startServer, type RunningServer, type Side } from './setup.js'
 
 const execFileAsync = promisify(execFile)
-
-function positiveNumber (name: string, fallback: number): number {
-  const raw = process.env[name]
-  const value = raw === undefined || raw === '' ? fallback : Number(raw)
-  if (!Number.isFinite(value) || value <= 0) {
-    process.stderr.write(`bench: ${name} must be a positive number, not ${JSON.stringify(raw)}\n`)
-    process.exit(2)
-  }
-  return value
-}
 
 const SECONDS = positiveNumber('BENCH_DURATION', 5)
 const ROUNDS = Math.round(positiveNumber('BENCH_ROUNDS', 3))
@@ -91,11 +81,7 @@ async function checkAnswers (template: string, fixtures: Omit<Fixtures, 'etag'>)
   const pair = await startPair(template, join(root, 'check'))
   const agents = { baseline: new Agent({ keepAlive: true }), service: new Agent({ keepAlive: true }) }
   try {
-    // the 304 request needs the tag the service gives article 3
-    const [probe] = scenarios({ ...fixtures, etag: '' }).filter((s) => s.id === '3a')
-    const etag = (await fetchAnswer(pair.service.url, probe!, agents.service)).headers.find(([name]) => name.toLowerCase() === 'etag')?.[1]
-    if (etag === undefined) throw new Error('GET /articles/3 of the service sent no ETag')
-    const list = scenarios({ ...fixtures, etag })
+    const list = await scenariosFor(pair.service.url, fixtures, agents.service)
     const problems: string[] = []
     for (const scenario of list) {
       const baseline = await fetchAnswer(pair.baseline.url, scenario, agents.baseline)

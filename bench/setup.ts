@@ -11,8 +11,11 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import ts from 'typescript'
+import type { Agent } from 'node:http'
 import { loadConfig, OPTIONS } from '../src/config.js'
 import { NODE_FLAGS } from '../test/process/spawn.js'
+import { fetchAnswer } from './check.js'
+import { scenarios, type Fixtures } from './scenarios.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -30,6 +33,23 @@ const serverEnv: NodeJS.ProcessEnv = { ...process.env }
 for (const option of OPTIONS) delete serverEnv[option.env]
 serverEnv.ADMIN_PASSWORD = adminPassword
 
+/** Ends a bench that was started wrongly: the reason, exit code 2, and no working directory left behind. */
+export function refuse (reason: string): never {
+  process.stderr.write(`bench: ${reason}\n`)
+  rmSync(root, { recursive: true, force: true })
+  process.exit(2)
+}
+
+/** A positive number (an integer with `integer`) from the environment. */
+export function positiveNumber (name: string, fallback: number, integer = false): number {
+  const raw = process.env[name]
+  const value = raw === undefined || raw === '' ? fallback : Number(raw)
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    refuse(`${name} must be a positive ${integer ? 'integer' : 'number'}, not ${JSON.stringify(raw)}`)
+  }
+  return value
+}
+
 export function median (values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
@@ -39,6 +59,14 @@ export function median (values: readonly number[]): number {
 /** The admin's Basic credential and a bearer token of steve's, for the authenticated scenarios. */
 export function credentials (bearerToken: string): { basic: string, bearer: string } {
   return { basic: `Basic ${Buffer.from(`${adminUser}:${adminPassword}`).toString('base64')}`, bearer: `Bearer ${bearerToken}` }
+}
+
+/** The scenarios' requests, with the ETag the service at `url` gives article 3, for the 304. */
+export async function scenariosFor (url: string, fixtures: Omit<Fixtures, 'etag'>, agent: Agent) {
+  const [article] = scenarios({ ...fixtures, etag: '' }).filter((s) => s.id === '3a')
+  const etag = (await fetchAnswer(url, article!, agent)).headers.find(([name]) => name.toLowerCase() === 'etag')?.[1]
+  if (etag === undefined) throw new Error('GET /articles/3 of the service sent no ETag')
+  return scenarios({ ...fixtures, etag })
 }
 
 /**
