@@ -4,6 +4,7 @@ import type {} from '@fastify/swagger'
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
+import type {} from './route-config.js'
 import type { Db } from './db/index.js'
 import type { FailureLimiter } from './lib/failure-limiter.js'
 import type { verifyPassword } from './lib/password.js'
@@ -13,7 +14,7 @@ import bodyParsersPlugin from './plugins/body-parsers.js'
 import corsPlugin, { applyCors, corsPolicy } from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { answerUnroutable, clientErrorHandler, sendError } from './plugins/errors.js'
+import errorsPlugin, { clientErrorHandler, sendError } from './plugins/errors.js'
 import metricsPlugin, { METRICS_CONTENT_TYPE } from './plugins/metrics.js'
 import negotiationPlugin from './plugins/negotiation.js'
 import rateLimitsPlugin from './plugins/rate-limits.js'
@@ -95,11 +96,10 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
   // a client that shuts its side after sending (nc -N, some proxies) still gets its answer;
   // Node would otherwise abort the request when the answer needs another tick (a database round trip)
   server.httpAllowHalfOpen = true
-  answerUnroutable(server, cors)
 
   // order matters: errors must see every route (onRoute), auth needs the db
   await app.register(urlsPlugin, { config })
-  await app.register(errorsPlugin, { debug: config.debug })
+  await app.register(errorsPlugin, { debug: config.debug, cors })
   // before any route, so that the document sees every one
   await app.register(docsPlugin, { config })
   await app.register(requestContextPlugin)
@@ -120,7 +120,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
   await app.register(articlesRoutes, { prefix: '/articles' })
   await app.register(filesRoutes, { prefix: '/files', bodyLimit: config.bodyLimit })
   await app.register(messagesRoutes, { prefix: '/messages', bodyLimit: config.bodyLimit, multipartParts: config.multipartParts })
-  await app.register(usersRoutes, { prefix: '/users', adminUser: config.adminUser })
+  await app.register(usersRoutes, { prefix: '/users' })
   await app.register(secretsRoutes, { prefix: '/secrets' })
   await app.register(tokensRoutes, { prefix: '/tokens' })
   await app.register(healthRoutes)
@@ -130,3 +130,5 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
 
 export type App = Awaited<ReturnType<typeof buildApp>>
 export { METRICS_CONTENT_TYPE, METRICS_MESSAGE } from './plugins/metrics.js'
+export { unroutedError } from './plugins/errors.js'
+export { NotFound, ServiceUnavailable } from './errors.js'

@@ -24,7 +24,7 @@ export class HttpError extends Error {
 export const NotFound = (url: string, code = 'NOT_FOUND') => new HttpError(404, code, `Not Found: ${url}`)
 
 export const MethodNotAllowed = (method: string, allow: readonly string[]) =>
-  new HttpError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed here; allowed: ${allow.join(', ')}`, { allow: allow.join(', ') })
+  new HttpError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed here; allowed: ${allow.length === 0 ? 'none' : allow.join(', ')}`, { allow: allow.join(', ') })
 
 export const NotAcceptable = (offered: readonly string[]) =>
   new HttpError(406, 'NOT_ACCEPTABLE', `Not Acceptable: this resource is available as ${offered.join(', ')}`)
@@ -78,7 +78,57 @@ export const ServiceUnavailable = (message: string, retryAfterSeconds = 5) =>
 export const InsufficientStorage = () =>
   new HttpError(507, 'INSUFFICIENT_STORAGE', 'Insufficient Storage: the database is out of space; nothing was stored')
 
-/** A data-layer conflict (a unique key taken), raised by repositories whatever the engine. */
-export class UniqueViolation extends Error {
+export const PreconditionFailed = () =>
+  new HttpError(412, 'PRECONDITION_FAILED', 'Precondition Failed: the resource is not in the state your If-Match, If-None-Match or If-Unmodified-Since expects')
+
+export const InvalidKey = (why: string) => BadRequest(`Invalid key: ${why}`, 'INVALID_KEY')
+
+export const RangeNotSatisfiable = (size: number) =>
+  new HttpError(416, 'RANGE_NOT_SATISFIABLE', `Range Not Satisfiable: the file has ${size} bytes`, { 'content-range': `bytes */${size}` })
+
+export const UnsupportedContentEncoding = (coding: string) =>
+  new HttpError(415, 'UNSUPPORTED_CONTENT_ENCODING', `Unsupported Media Type: Content-Encoding ${coding} is not supported; send the body uncompressed`, { 'accept-encoding': 'identity' })
+
+export const ExpectationFailed = () =>
+  new HttpError(417, 'EXPECTATION_FAILED', 'Expectation Failed: only Expect: 100-continue is supported')
+
+/** A client error Fastify or Node gave a status to (a timeout, headers too large), in the API's shape. */
+export const ClientError = (status: number, code: string, message: string) => new HttpError(status, code, message)
+
+export const InternalError = () => new HttpError(500, 'INTERNAL_ERROR', 'Internal Server Error')
+
+export const UsernameTaken = (username: string) => Conflict(`Conflict: the username ${username} is taken`, 'USERNAME_TAKEN')
+
+export const UserNotFound = (username: string) => new HttpError(404, 'USER_NOT_FOUND', `Not Found: no user named ${username}`)
+
+/**
+ * The data layer's own errors, whatever the engine. They carry no HTTP status:
+ * the error handler (plugins/errors.ts) alone decides each one's answer. A
+ * missing row is no error: repositories return undefined and the route decides.
+ */
+export class DataError extends Error {
+  override name = 'DataError'
+}
+
+/** A unique key is taken. */
+export class UniqueViolation extends DataError {
   override name = 'UniqueViolation'
+}
+
+/** The database cannot be reached, or has no connection free: worth a retry after `retryAfterSeconds`. */
+export class DatabaseUnavailable extends DataError {
+  override name = 'DatabaseUnavailable'
+  constructor (message: string, readonly retryAfterSeconds: number) {
+    super(message)
+  }
+}
+
+/** The database has no room left; the write was rolled back. */
+export class DiskFull extends DataError {
+  override name = 'DiskFull'
+}
+
+/** Text one of the engines would not store as sent (U+0000, a lone surrogate): refused on both. */
+export class InvalidText extends DataError {
+  override name = 'InvalidText'
 }

@@ -1,4 +1,4 @@
-import { BadRequest } from '../errors.js'
+import { InvalidText } from '../errors.js'
 import type { SqlValue } from './types.js'
 
 // with the u flag a surrogate pair is one code point: this finds only the lone ones
@@ -13,7 +13,7 @@ const UNSTORABLE = /[\0\p{Cs}]/u
 export function storable (params: readonly SqlValue[]): readonly SqlValue[] {
   for (const value of params) {
     if (typeof value === 'string' && UNSTORABLE.test(value)) {
-      throw BadRequest('Bad Request: text cannot contain the NUL character (U+0000) or a lone surrogate (U+D800–U+DFFF)', 'INVALID_TEXT')
+      throw new InvalidText('Bad Request: text cannot contain the NUL character (U+0000) or a lone surrogate (U+D800–U+DFFF)')
     }
   }
   return params

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { InsufficientStorage, ServiceUnavailable, UniqueViolation } from '../errors.js'
+import { DatabaseUnavailable, DiskFull, UniqueViolation } from '../errors.js'
 import { storable } from './params.js'
 import type { Db, Queryable, RunResult, SqlValue } from './types.js'
 
@@ -28,12 +28,12 @@ export function numberPlaceholders (sql: string): string {
 function translate (err: unknown): unknown {
   const code = (err as { code?: unknown }).code
   if (code === UNIQUE_VIOLATION) return new UniqueViolation((err as Error).message)
-  if (code === DISK_FULL) return InsufficientStorage()
+  if (code === DISK_FULL) return new DiskFull((err as Error).message)
   if (typeof code === 'string' && (UNAVAILABLE.has(code) || code.startsWith('08'))) {
-    return ServiceUnavailable('Service Unavailable: the database cannot be reached', 2)
+    return new DatabaseUnavailable('Service Unavailable: the database cannot be reached', 2)
   }
   if (err instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(err.message)) {
-    return ServiceUnavailable('Service Unavailable: the database is busy', 1)
+    return new DatabaseUnavailable('Service Unavailable: the database is busy', 1)
   }
   return err
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { InsufficientStorage, UniqueViolation } from '../errors.js'
+import { DiskFull, UniqueViolation } from '../errors.js'
 import { storable } from './params.js'
 import type { Db, Queryable, RunResult, SqlValue } from './types.js'
 
@@ -13,7 +13,7 @@ function translate (err: unknown): unknown {
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     return new UniqueViolation((err as Error).message)
   }
-  if (code === 'SQLITE_FULL') return InsufficientStorage()
+  if (code === 'SQLITE_FULL') return new DiskFull((err as Error).message)
   return err
 }
 

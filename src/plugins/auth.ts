@@ -4,25 +4,16 @@ import fp from 'fastify-plugin'
 import { DEMO_ADMIN_PASSWORD, type Config } from '../config.js'
 import { Forbidden, TooManyRequests, Unauthenticated } from '../errors.js'
 import { verifyPassword } from '../lib/password.js'
-import type { IssuedToken } from '../repositories/tokens.js'
+import type { AuthRequirement } from '../route-config.js'
 import type { Principal } from '../schemas/common.js'
 import { USERNAME_PATTERN } from '../schemas/users.js'
 import { addRouteHook } from './route-hooks.js'
 
-export type AuthRequirement = 'optional' | 'required' | 'admin'
-
 declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** optional: credentials are checked when sent; required: 401 without; admin: 403 for others. */
-    auth?: AuthRequirement
-  }
   interface FastifyRequest {
     principal: Principal | null
     /** The bearer token the request authenticated with, for revoking it. */
     bearerToken: string | null
-  }
-  interface FastifyInstance {
-    issueToken (principal: Principal): Promise<IssuedToken>
   }
 }
 
@@ -136,7 +127,4 @@ export default fp<{ config: Config, verifyPassword?: typeof verifyPassword }>(as
       admit(request, requirement, header).then(() => done(), done)
     })
   })
-
-  app.decorate('issueToken', async (principal: Principal) =>
-    await app.repos.tokens.issue(principal.kind === 'admin' ? null : principal.id, config.tokenTtlSeconds))
 }, { name: 'auth', dependencies: ['db', 'rate-limits'] })

@@ -3,10 +3,15 @@ import type { Config } from '../config.js'
 import { createDb, type Db } from '../db/index.js'
 import { migrate } from '../db/migrations.js'
 import { createRepositories, type Repositories } from '../repositories/index.js'
+import { createAccounts, type Accounts } from '../services/accounts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     repos: Repositories
+    /** Users and tokens by the rules the CLI shares. */
+    accounts: Accounts
+    /** For a check that must run in the same transaction as the write it guards (If-Match, owner or admin). */
+    db: Pick<Db, 'transaction'>
     /** Resolves when the database answers; rejects when it does not. */
     pingDatabase (): Promise<void>
     databasePoolStats: Db['poolStats']
@@ -27,7 +32,10 @@ export default fp<{ config: Config, db?: Db }>(async (app, { config, db: given }
     await db.close()
     throw err
   }
-  app.decorate('repos', createRepositories(db))
+  const repos = createRepositories(db)
+  app.decorate('repos', repos)
+  app.decorate('accounts', createAccounts(repos, config))
+  app.decorate('db', { transaction: (work, options) => db.transaction(work, options) })
   app.decorate('pingDatabase', () => db.ping())
   app.decorate('databasePoolStats', () => db.poolStats())
   app.addHook('onClose', async () => {

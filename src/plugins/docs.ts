@@ -4,17 +4,6 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { EITHER_SCHEME, ErrorSchema } from '../schemas/common.js'
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Statuses the route answers besides its success and the usual errors, for the document (304, 412, …). */
-    statuses?: readonly number[]
-    /** The media type of a success the route sends as raw bytes (no response schema), for the document. */
-    rawResponse?: string
-    /** Bodies the route reads without a schema (raw bytes), described for the document only. */
-    rawBody?: Record<string, { description: string, schema?: Record<string, unknown>, example?: unknown }>
-  }
-}
-
 const ERROR_REF = { $ref: 'Error#' }
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad request: a body, parameter or cursor that does not parse or validate',
@@ -36,21 +25,24 @@ const NON_ERRORS: Record<number, string> = { 206: 'Partial Content: the requeste
 const REPRESENTATIONS: Record<string, string> = {
   'text/plain': 'the message alone, as UTF-8 text (the tutorial\'s answer)',
   'application/xml': 'the same fields as XML elements',
+  'text/xml': 'the same XML, for clients that ask for text/xml',
   'text/csv': 'the same fields as RFC 4180 CSV with a header row'
 }
 
 type RouteConfig = NonNullable<RouteOptions['config']>
 
-/** The statuses a route can answer, from what it declares: every error a client can meet is in the document. */
-function statusesOf (config: RouteConfig, method: string, url: string): number[] {
+/**
+ * The statuses a route can answer: those it declares, and those that follow from what it
+ * declares (auth, produces, a method with a body); never guessed from the URL's text.
+ */
+function statusesOf (config: RouteConfig, method: string): number[] {
   // any request can be malformed (400); any request that may carry a body can carry one of a type
   // the route does not read (415) or one too large (413), even where the route reads none
   const statuses = new Set([400, 500, 503, ...(config.statuses ?? [])])
   if (config.produces !== undefined) statuses.add(406)
   if (method !== 'GET') statuses.add(413).add(415)
-  if (url.includes(':') || url.includes('*')) statuses.add(404)
   if (config.auth !== undefined) statuses.add(401).add(429)
-  if (config.auth === 'admin' || (config.auth === 'required' && (url.includes(':') || url.includes('*')))) statuses.add(403)
+  if (config.auth === 'admin') statuses.add(403)
   if (method !== 'GET') statuses.add(507)
   return [...statuses].sort((a, b) => a - b)
 }
@@ -104,7 +96,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
           }
         }
       }
-      for (const status of statusesOf(config, method, url)) {
+      for (const status of statusesOf(config, method)) {
         response[status] ??= status in NON_ERRORS
           ? { description: NON_ERRORS[status], type: 'null' }
           : { description: ERROR_DESCRIPTIONS[status], ...ERROR_REF }

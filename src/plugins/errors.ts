@@ -4,8 +4,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import Router, { type HTTPMethod } from 'find-my-way'
 import {
-  BadRequest, HttpError, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
-  type ErrorDetail
+  BadRequest, DatabaseUnavailable, DataError, DiskFull, ExpectationFailed, HttpError, InsufficientStorage, InternalError,
+  InvalidText, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, UniqueViolation, UnsupportedMediaType,
+  ValidationFailed, Conflict, ClientError, type ErrorDetail
 } from '../errors.js'
 import { negotiate } from '../lib/media-type.js'
 import { toXml } from '../lib/representations.js'
@@ -16,10 +17,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every method and URL pattern registered, OPTIONS aside (answered for every known path). */
     registeredRoutes: ReadonlyArray<{ readonly method: string, readonly url: string }>
-  }
-  interface FastifyContextConfig {
-    /** Body types the route takes; a 415 names them in Accept-Post or Accept-Patch. */
-    consumes?: readonly string[]
   }
 }
 
@@ -47,14 +44,28 @@ function validationDetails (err: FastifyError): ErrorDetail[] {
   })
 }
 
+/** The answer to each of the data layer's errors: the one place a status is given to them. */
+function dataErrorAnswer (err: DataError): HttpError {
+  if (err instanceof DiskFull) return InsufficientStorage()
+  if (err instanceof DatabaseUnavailable) return ServiceUnavailable(err.message, err.retryAfterSeconds)
+  if (err instanceof InvalidText) return BadRequest(err.message, 'INVALID_TEXT')
+  // a unique key a route did not expect to be taken (those it expects, it names itself)
+  if (err instanceof UniqueViolation) return Conflict('Conflict: the resource exists already')
+  return InternalError()
+}
+
 /** Whatever was thrown, from any layer, as the one error a client sees. */
 function toHttpError (err: FastifyError, request: FastifyRequest): HttpError {
   if (err instanceof HttpError) return err
+  if (err instanceof DataError) return dataErrorAnswer(err)
   if (Array.isArray(err.validation)) return ValidationFailed(validationDetails(err))
   const status = err.statusCode ?? 500
-  if (status < 400 || status >= 500) {
-    return new HttpError(500, 'INTERNAL_ERROR', 'Internal Server Error')
-  }
+  if (status < 400 || status >= 500) return InternalError()
+  return frameworkErrorAnswer(err, request, status)
+}
+
+/** Fastify's and Node's own client errors (a body of the wrong type, too large, not JSON, a bad URL). */
+function frameworkErrorAnswer (err: FastifyError, request: FastifyRequest, status: number): HttpError {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return UnsupportedMediaType(request.method, request.headers['content-type'], request.routeOptions.config.consumes ?? DEFAULT_CONSUMES)
@@ -68,24 +79,26 @@ function toHttpError (err: FastifyError, request: FastifyRequest): HttpError {
       return BadRequest('Bad Request: the URL is not validly percent-encoded', 'BAD_URL')
   }
   if (err.name === 'SyntaxError') return BadRequest(`Invalid JSON: ${err.message}`, 'INVALID_JSON')
-  return new HttpError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', err.message)
+  return ClientError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', err.message)
 }
 
-type ErrorFormat = 'application/json' | 'application/problem+json' | 'application/xml'
+const ERROR_FORMATS = ['application/json', 'application/problem+json', 'application/xml', 'text/xml'] as const
+type ErrorFormat = typeof ERROR_FORMATS[number]
 
 /**
  * The error representation the client prefers by q-value (JSON on a tie, and
  * when it accepts none of them: an error is always answered).
  */
 function errorFormat (accept: string | undefined): ErrorFormat {
-  return (negotiate(accept, ['application/json', 'application/problem+json', 'application/xml']) ?? 'application/json') as ErrorFormat
+  return (negotiate(accept, ERROR_FORMATS) ?? 'application/json') as ErrorFormat
 }
 
-export function errorBody (error: HttpError, requestId: string, format: ErrorFormat, extra: Record<string, unknown> = {}): string {
+/** The one error body, in every format, for every answer: routed, unrouted, or from the supervisor. */
+function errorBody (error: HttpError, requestId: string, format: ErrorFormat, extra: Record<string, unknown> = {}): string {
   const body: Record<string, unknown> = { status: error.statusCode, message: error.message, code: error.code, requestId }
   if (error.errors !== undefined) body.errors = error.errors
   Object.assign(body, extra)
-  if (format === 'application/xml') return toXml(body, { root: 'error', item: 'error' })
+  if (format === 'application/xml' || format === 'text/xml') return toXml(body, { root: 'error', item: 'error' })
   if (format === 'application/problem+json') {
     return JSON.stringify({ type: 'about:blank', title: STATUS_CODES[error.statusCode], detail: error.message, ...body })
   }
@@ -118,25 +131,36 @@ const CLIENT_ERROR_MESSAGE: Record<number, string> = {
   431: 'Request Header Fields Too Large'
 }
 
-/** The API's error with its headers, for answers given before any route; the connection is then closed. */
-function unroutedError (status: number, code: string, message: string, request: { accept?: string, cors: Record<string, string> }) {
+/** What an answer given outside Fastify knows of its request. */
+export interface UnroutedRequest {
+  readonly accept?: string
+  /** The CORS headers the request's origin gets, so that a browser can read the error. */
+  readonly cors?: Record<string, string>
+}
+
+/**
+ * The API's error, status, headers and body, for answers given outside Fastify (a
+ * request that did not parse, one Node answers itself, the supervisor's metrics port).
+ */
+export function unroutedError (error: HttpError, request: UnroutedRequest, { close = true } = {}) {
   const requestId = crypto.randomUUID()
   const format = errorFormat(request.accept)
-  const body = errorBody(new HttpError(status, code, message), requestId, format)
-  const headers = {
+  const body = errorBody(error, requestId, format)
+  const headers: Record<string, string> = {
+    ...error.headers as Record<string, string>,
     'content-type': `${format}; charset=utf-8`,
     'content-length': String(Buffer.byteLength(body)),
     'x-request-id': requestId,
     'x-content-type-options': 'nosniff',
-    ...request.cors,
-    connection: 'close'
+    ...request.cors
   }
-  return { status, headers, body }
+  if (close) headers.connection = 'close'
+  return { status: error.statusCode, headers, body }
 }
 
 /** The same as a whole HTTP/1.1 message, for a raw socket. */
-function rawError (...args: Parameters<typeof unroutedError>): string {
-  const { status, headers, body } = unroutedError(...args)
+function rawError (error: HttpError, request: UnroutedRequest): string {
+  const { status, headers, body } = unroutedError(error, request)
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`
 }
 
@@ -158,24 +182,27 @@ export function clientErrorHandler (cors: CorsPolicy) {
     }
     const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400
     const packet = (err as { rawPacket?: Buffer }).rawPacket
-    socket.end(rawError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', CLIENT_ERROR_MESSAGE[status] ?? 'Bad Request: the request is not valid HTTP',
-      { accept: rawHeader(packet, 'accept'), cors: rawCorsHeaders(cors, rawHeader(packet, 'origin')) }))
+    const error = ClientError(status, CODE_BY_STATUS[status] ?? 'BAD_REQUEST', CLIENT_ERROR_MESSAGE[status] ?? 'Bad Request: the request is not valid HTTP')
+    socket.end(rawError(error, { accept: rawHeader(packet, 'accept'), cors: rawCorsHeaders(cors, rawHeader(packet, 'origin')) }))
   }
 }
 
 /**
  * The requests Node answers itself, before Fastify, get the API's error
  * instead: an Expect other than 100-continue (Node's bare 417), and CONNECT
- * (Node would close the connection unanswered; this server is no proxy).
+ * (Node would close the connection unanswered): 405, as no resource here takes
+ * it, with the methods the path does take.
  */
-export function answerUnroutable (server: Server, cors: CorsPolicy): void {
+function answerUnroutable (server: Server, cors: CorsPolicy, allowedMethods: (path: string) => string[]): void {
   const fields = (req: IncomingMessage) => ({ accept: req.headers.accept, cors: rawCorsHeaders(cors, req.headers.origin) })
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    const { status, headers, body } = unroutedError(417, 'EXPECTATION_FAILED', 'Expectation Failed: only Expect: 100-continue is supported', fields(req))
+    const { status, headers, body } = unroutedError(ExpectationFailed(), fields(req))
     res.writeHead(status, headers).end(body)
   })
   server.on('connect', (req: IncomingMessage, socket: Socket) => {
-    socket.end(rawError(501, 'NOT_IMPLEMENTED', 'Not Implemented: CONNECT is for proxies, and this server is not one', fields(req)))
+    // the target of a CONNECT is host:port, which names no resource here: no method is allowed on it
+    const path = req.url?.startsWith('/') === true ? req.url.split('?', 1)[0]! : ''
+    socket.end(rawError(MethodNotAllowed('CONNECT', path === '' ? [] : allowedMethods(path)), fields(req)))
   })
 }
 
@@ -185,7 +212,7 @@ export function answerUnroutable (server: Server, cors: CorsPolicy): void {
  * Allow. A second router, fed every registered route, tells which methods a
  * path has: Fastify's own router only says "no route".
  */
-export default fp<{ debug: boolean }>(async (app, { debug }) => {
+export default fp<{ debug: boolean, cors: CorsPolicy }>(async (app, { debug, cors }) => {
   const routes = Router()
   const registered: Array<{ method: string, url: string }> = []
   app.decorate('registeredRoutes', registered)
@@ -233,6 +260,8 @@ export default fp<{ debug: boolean }>(async (app, { debug }) => {
     }
     return reply.send()
   }
+
+  answerUnroutable(app.server, cors, allowedMethods)
 
   app.setNotFoundHandler(async (request, reply) => {
     const allow = allowedMethods(request.url.split('?', 1)[0]!)

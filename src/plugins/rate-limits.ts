@@ -9,10 +9,6 @@ declare module 'fastify' {
     /** Counts failed authentications per client address (shared through Redis when configured). */
     failureLimiter: FailureLimiter
   }
-  interface FastifyContextConfig {
-    /** false: the request quota does not apply (probes, metrics). */
-    quota?: boolean
-  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { Server as NetServer, type Socket } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
-import { BadRequest, HttpError, ServiceUnavailable } from '../errors.js'
+import { BadRequest, HttpError, ServiceUnavailable, UnsupportedContentEncoding } from '../errors.js'
 import { lineWriter } from '../logger.js'
 import { VALID_HOST } from './urls.js'
 
@@ -86,7 +86,7 @@ function refusal (request: FastifyRequest): HttpError | undefined {
   // no content coding is supported: a compressed body would be stored or parsed as if it were plain
   const coding = request.headers['content-encoding']
   if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
-    return new HttpError(415, 'UNSUPPORTED_CONTENT_ENCODING', `Unsupported Media Type: Content-Encoding ${coding} is not supported; send the body uncompressed`, { 'accept-encoding': 'identity' })
+    return UnsupportedContentEncoding(coding)
   }
   return undefined
 }

@@ -1,6 +1,6 @@
 import type { RouteOptions } from 'fastify'
 
-type RouteHookName = 'onRequest' | 'preSerialization'
+type RouteHookName = 'onRequest' | 'preHandler' | 'preSerialization'
 type RouteHook<K extends RouteHookName> = Extract<NonNullable<RouteOptions[K]>, (...args: never[]) => unknown>
 
 /**

@@ -1,4 +1,4 @@
-import type { Db, SqlValue } from '../db/index.js'
+import type { Db, Queryable, SqlValue } from '../db/index.js'
 import type { Article } from '../schemas/articles.js'
 
 export interface StoredArticle extends Article {
@@ -77,14 +77,13 @@ const SEARCH: Record<Db['dialect'], { terms: (words: string[]) => string, from: 
 /** Where a search page ended: the rank and id of its last row. */
 export type SearchPosition = readonly [rank: number, id: number]
 
+/** Every method takes an optional transaction (`db.transaction`), for a check that must see what the write changes. */
 export function createArticlesRepository (db: Db) {
-  const byId = async (tx: Pick<Db, 'one'>, id: number) => {
-    const row = await tx.one<ArticleRow>(`SELECT ${COLUMNS} FROM articles WHERE id = ?`, [id])
-    return row === undefined ? undefined : toArticle(row)
-  }
-
   return {
-    findById: (id: number) => byId(db, id),
+    async findById (id: number, tx: Queryable = db): Promise<StoredArticle | undefined> {
+      const row = await tx.one<ArticleRow>(`SELECT ${COLUMNS} FROM articles WHERE id = ?`, [id])
+      return row === undefined ? undefined : toArticle(row)
+    },
 
     /** Newest first, `limit` rows older than the id `beforeId`: an index seek, whatever the depth. */
     async list (limit: number, beforeId?: number, author?: string): Promise<StoredArticle[]> {
@@ -120,43 +119,27 @@ export function createArticlesRepository (db: Db) {
       return rows.map((row) => Object.assign(toArticle(row), { rank: Number(row.rank) }))
     },
 
-    async create (fields: ArticleFields, authorId: number | null, author: string): Promise<StoredArticle> {
+    async create (fields: ArticleFields, authorId: number | null, author: string, tx: Queryable = db): Promise<StoredArticle> {
       const now = new Date().toISOString()
-      const row = await db.one<ArticleRow>(
+      const row = await tx.one<ArticleRow>(
         `INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${COLUMNS}`,
         [fields.title, fields.summary, fields.body, authorId, author, now, now])
       return toArticle(row!)
     },
 
-    /**
-     * Reads the article, lets `decide` check it (permissions, preconditions:
-     * it throws to refuse) and compute the new fields, and writes them, all in
-     * one transaction, so no other write can come between the check and the
-     * write. Undefined when there is no such article.
-     */
-    async update (id: number, decide: (current: StoredArticle) => ArticleFields): Promise<StoredArticle | undefined> {
-      return await db.transaction(async (tx) => {
-        const current = await byId(tx, id)
-        if (current === undefined) return undefined
-        const fields = decide(current)
-        const row = await tx.one<ArticleRow>(
-          `UPDATE articles SET title = ?, summary = ?, body = ?, version = version + 1, updated_at = ?
-           WHERE id = ? RETURNING ${COLUMNS}`,
-          [fields.title, fields.summary, fields.body, new Date().toISOString(), id])
-        return toArticle(row!)
-      })
+    /** Writes the fields and bumps the version; undefined when there is no such article. */
+    async update (id: number, fields: ArticleFields, tx: Queryable = db): Promise<StoredArticle | undefined> {
+      const row = await tx.one<ArticleRow>(
+        `UPDATE articles SET title = ?, summary = ?, body = ?, version = version + 1, updated_at = ?
+         WHERE id = ? RETURNING ${COLUMNS}`,
+        [fields.title, fields.summary, fields.body, new Date().toISOString(), id])
+      return row === undefined ? undefined : toArticle(row)
     },
 
-    /** Deletes after `check` accepts the current article, in one transaction; false when there is none. */
-    async delete (id: number, check: (current: StoredArticle) => void): Promise<boolean> {
-      return await db.transaction(async (tx) => {
-        const current = await byId(tx, id)
-        if (current === undefined) return false
-        check(current)
-        await tx.run('DELETE FROM articles WHERE id = ?', [id])
-        return true
-      })
+    /** False when there is no such article. */
+    async delete (id: number, tx: Queryable = db): Promise<boolean> {
+      return (await tx.run('DELETE FROM articles WHERE id = ?', [id])).changes > 0
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.js'
+import type { Db, Queryable } from '../db/index.js'
 
 export interface StoredFile {
   readonly key: string
@@ -58,15 +58,13 @@ export function prefixEnd (prefix: string): string | undefined {
   return undefined
 }
 
-/** The media store: bytes by key, in the database with everything else. */
+/** The media store: bytes by key, in the database with everything else. Writes take an optional transaction. */
 export function createFilesRepository (db: Db) {
-  const byKey = async (tx: Pick<Db, 'one'>, key: string) => {
-    const row = await tx.one<FileRow>(`SELECT ${COLUMNS} FROM files WHERE key = ?`, [key])
-    return row === undefined ? undefined : toFile(row)
-  }
-
   return {
-    find: (key: string) => byKey(db, key),
+    async find (key: string, tx: Queryable = db): Promise<StoredFile | undefined> {
+      const row = await tx.one<FileRow>(`SELECT ${COLUMNS} FROM files WHERE key = ?`, [key])
+      return row === undefined ? undefined : toFile(row)
+    },
 
     /**
      * Bytes `start` to `start + length - 1` (all of them without a range): the
@@ -92,36 +90,23 @@ export function createFilesRepository (db: Db) {
       return rows.map(toFile)
     },
 
-    /**
-     * Stores `file` under `key` after `check` accepts the file it replaces (or
-     * its absence), in one transaction. `created` tells a new key from a replaced one.
-     */
-    async put (key: string, file: NewFile, check: (existing: StoredFile | undefined) => void): Promise<{ file: StoredFile, created: boolean }> {
-      return await db.transaction(async (tx) => {
-        const existing = await byKey(tx, key)
-        check(existing)
-        const now = new Date().toISOString()
-        const params = [file.contentType, file.body.length, file.sha256, file.body, now]
-        const row = existing === undefined
-          ? await tx.one<FileRow>(
-            `INSERT INTO files (content_type, size, sha256, body, updated_at, key, owner_id, owner, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`, [...params, key, file.ownerId, file.owner, now])
-          : await tx.one<FileRow>(
-            `UPDATE files SET content_type = ?, size = ?, sha256 = ?, body = ?, updated_at = ? WHERE key = ? RETURNING ${COLUMNS}`,
-            [...params, key])
-        return { file: toFile(row!), created: existing === undefined }
-      })
+    /** Stores `file` under `key`: a new key, or (`replace`) one that holds a file already. */
+    async put (key: string, file: NewFile, replace: boolean, tx: Queryable = db): Promise<StoredFile> {
+      const now = new Date().toISOString()
+      const params = [file.contentType, file.body.length, file.sha256, file.body, now]
+      const row = replace
+        ? await tx.one<FileRow>(
+          `UPDATE files SET content_type = ?, size = ?, sha256 = ?, body = ?, updated_at = ? WHERE key = ? RETURNING ${COLUMNS}`,
+          [...params, key])
+        : await tx.one<FileRow>(
+          `INSERT INTO files (content_type, size, sha256, body, updated_at, key, owner_id, owner, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`, [...params, key, file.ownerId, file.owner, now])
+      return toFile(row!)
     },
 
-    /** Deletes after `check` accepts the stored file; false when there is none. */
-    async delete (key: string, check: (existing: StoredFile) => void): Promise<boolean> {
-      return await db.transaction(async (tx) => {
-        const existing = await byKey(tx, key)
-        if (existing === undefined) return false
-        check(existing)
-        await tx.run('DELETE FROM files WHERE key = ?', [key])
-        return true
-      })
+    /** False when there is no file under `key`. */
+    async delete (key: string, tx: Queryable = db): Promise<boolean> {
+      return (await tx.run('DELETE FROM files WHERE key = ?', [key])).changes > 0
     }
   }
 }

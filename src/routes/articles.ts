@@ -25,17 +25,30 @@ const byRank: Cursor<[number, number], { rank: number, id: number }> = {
 
 const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { articles } = app.repos
+  type Transaction = Parameters<typeof articles.findById>[1]
+  type StoredArticle = NonNullable<Awaited<ReturnType<typeof articles.findById>>>
+  type ArticleFields = Parameters<typeof articles.update>[1]
   const notFound = (request: FastifyRequest) => NotFound(request.absoluteUrl(request.url), 'ARTICLE_NOT_FOUND')
   // the response schema leaves out what is not documented (authorId, version), in every representation
   const sendArticle = (reply: FastifyReply, article: { id: number, version: number }, status = 200) =>
     reply.code(status).header('etag', etagOf(article)).send(article)
 
-  /** PUT and PATCH: the new fields from the current article, written after the checks, in one transaction. */
-  type Decide = Parameters<typeof articles.update>[1]
-  async function change (request: FastifyRequest<{ Params: { id: number } }>, reply: FastifyReply, fields: Decide) {
-    const article = await articles.update(request.params.id, (current) => {
-      assertMayChange(request, current.authorId, validatorsOf(current))
-      return fields(current)
+  /**
+   * The current article, once the principal may change it and it is in the state the request
+   * expects; undefined when there is none. Called in the transaction of the write that follows,
+   * so that no other write comes between the checks and it.
+   */
+  async function changeable (request: FastifyRequest<{ Params: { id: number } }>, tx: Transaction) {
+    const current = await articles.findById(request.params.id, tx)
+    if (current !== undefined) assertMayChange(request, current.authorId, validatorsOf(current))
+    return current
+  }
+
+  /** PUT and PATCH: the new fields from the current article, written after the checks. */
+  async function change (request: FastifyRequest<{ Params: { id: number } }>, reply: FastifyReply, fields: (current: StoredArticle) => ArticleFields) {
+    const article = await app.db.transaction(async (tx) => {
+      const current = await changeable(request, tx)
+      return current === undefined ? undefined : await articles.update(current.id, fields(current), tx)
     })
     if (article === undefined) throw notFound(request)
     return sendArticle(reply, article)
@@ -72,7 +85,7 @@ const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: { 200: ArticleSchema }
     },
-    config: { produces: DATA_TYPES, xml: ARTICLE_XML, statuses: [304] }
+    config: { produces: DATA_TYPES, xml: ARTICLE_XML, statuses: [304, 404] }
   }, async (request, reply) => {
     const article = await articles.findById(request.params.id)
     if (article === undefined) throw notFound(request)
@@ -105,7 +118,7 @@ const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ReplaceArticleBody,
       response: { 200: ArticleSchema }
     },
-    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES, statuses: [412] }
+    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES, statuses: [403, 404, 412] }
   }, async (request, reply) => {
     const { title, summary = null, body } = request.body
     return await change(request, reply, () => ({ title, summary, body }))
@@ -120,7 +133,7 @@ const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: PatchArticleBody,
       response: { 200: ArticleSchema }
     },
-    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES, statuses: [412] }
+    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES, statuses: [403, 404, 412] }
   }, async (request, reply) => {
     const patch = request.body
     return await change(request, reply, (current) => ({
@@ -132,9 +145,12 @@ const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(`/:id${ID_PATTERN}`, {
     schema: { tags: ['articles'], summary: 'Delete an article (its author or the admin)', security: EITHER_SCHEME, params: IdParams },
-    config: { auth: 'required', statuses: [412] }
+    config: { auth: 'required', statuses: [403, 404, 412] }
   }, async (request, reply) => {
-    const deleted = await articles.delete(request.params.id, (current) => assertMayChange(request, current.authorId, validatorsOf(current)))
+    const deleted = await app.db.transaction(async (tx) => {
+      const current = await changeable(request, tx)
+      return current !== undefined && await articles.delete(current.id, tx)
+    })
     if (!deleted) throw notFound(request)
     return reply.code(204).send()
   })

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply } from 'fastify'
-import { HttpError } from '../errors.js'
+import { PreconditionFailed } from '../errors.js'
 
 /** Entity tags of an If-Match / If-None-Match list (RFC 9110 §13.1), `*` as is. */
 function tagsOf (header: string): string[] {
@@ -19,9 +19,6 @@ export function noneMatchHits (header: string | undefined, etag: string): boolea
 export function sendNotModified (reply: FastifyReply, etag: string): FastifyReply {
   return reply.code(304).header('etag', etag).send()
 }
-
-export const PreconditionFailed = () =>
-  new HttpError(412, 'PRECONDITION_FAILED', 'Precondition Failed: the resource is not in the state your If-Match, If-None-Match or If-Unmodified-Since expects')
 
 /** What a conditional request is checked against: the current tag and, where kept, the modification time. */
 export interface Validators {

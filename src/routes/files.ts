@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { HttpError, NotFound } from '../errors.js'
+import { InvalidKey, NotFound, RangeNotSatisfiable } from '../errors.js'
 import { EITHER_SCHEME, LIST_TYPES } from '../schemas/common.js'
 import { FileSchema, FilesQuery } from '../schemas/files.js'
 import { assertPreconditions, noneMatchHits, notModifiedSince, sendNotModified } from './conditional.js'
@@ -10,8 +10,6 @@ import { assertMayChange, principalOf } from './guards.js'
 import { pageOf, sendPage, type Cursor } from './pagination.js'
 
 const MAX_KEY_BYTES = 1024
-
-const InvalidKey = (why: string) => new HttpError(400, 'INVALID_KEY', `Invalid key: ${why}`)
 
 /**
  * The key of a /files URL, read from the raw path (the routes declare no params
@@ -100,7 +98,7 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number }> = async (app
       tags: ['files'],
       summary: 'Download a file (ETag, Last-Modified, Range)'
     },
-    config: { statuses: [206, 304, 416], rawResponse: '*/*' }
+    config: { statuses: [206, 304, 404, 416], rawResponse: '*/*' }
   }, async (request, reply) => {
     const key = keyOf(request)
     const file = await files.find(key)
@@ -121,7 +119,7 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number }> = async (app
       ? rangeOf(request.headers.range, file.size)
       : undefined
     if (range === null) {
-      throw new HttpError(416, 'RANGE_NOT_SATISFIABLE', `Range Not Satisfiable: the file has ${file.size} bytes`, { 'content-range': `bytes */${file.size}` })
+      throw RangeNotSatisfiable(file.size)
     }
     const body = await files.read(key, range === undefined ? undefined : { start: range.start, length: range.end - range.start + 1 })
     if (body === undefined) throw notFound(request)
@@ -141,22 +139,26 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number }> = async (app
       produces: ['application/json'],
       consumes: ['type/subtype (any well-formed media type)'],
       auth: 'required',
-      statuses: [412],
+      statuses: [403, 412],
       rawBody: { '*/*': { description: 'the file, stored with the Content-Type it is sent with', schema: { type: 'string', contentMediaType: 'application/octet-stream' } } }
     }
   }, async (request, reply) => {
     const principal = principalOf(request)
     const key = keyOf(request)
     const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0)
-    const { file, created } = await files.put(key, {
+    const upload = {
       contentType: request.headers['content-type'] ?? 'application/octet-stream',
       body,
       sha256: createHash('sha256').update(body).digest('hex'),
       ownerId: principal.kind === 'user' ? principal.id : null,
       owner: principal.username
-    }, (existing) => {
+    }
+    // the checks see the file the write replaces: no other write comes between
+    const { file, created } = await app.db.transaction(async (tx) => {
+      const existing = await files.find(key, tx)
       if (existing === undefined) assertPreconditions(request.headers, undefined)
       else assertMayChange(request, existing.ownerId, validatorsOf(existing))
+      return { file: await files.put(key, upload, existing !== undefined, tx), created: existing === undefined }
     })
     if (created) reply.code(201).header('location', `/files/${encodeKey(key)}`)
     return reply.header('etag', etagOf(file)).send(withEtag(file))
@@ -164,9 +166,15 @@ const filesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number }> = async (app
 
   app.delete('/*', {
     schema: { tags: ['files'], summary: 'Delete a file (its owner or the admin)', security: EITHER_SCHEME },
-    config: { auth: 'required', statuses: [412] }
+    config: { auth: 'required', statuses: [403, 404, 412] }
   }, async (request, reply) => {
-    const deleted = await files.delete(keyOf(request), (existing) => assertMayChange(request, existing.ownerId, validatorsOf(existing)))
+    const key = keyOf(request)
+    const deleted = await app.db.transaction(async (tx) => {
+      const existing = await files.find(key, tx)
+      if (existing === undefined) return false
+      assertMayChange(request, existing.ownerId, validatorsOf(existing))
+      return await files.delete(key, tx)
+    })
     if (!deleted) throw notFound(request)
     return reply.code(204).send()
   })

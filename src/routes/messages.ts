@@ -139,12 +139,12 @@ const messagesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number, multipartPa
 
   app.get(`/:id${ID_PATTERN}`, {
     schema: { tags: ['messages'], summary: 'A message\'s metadata', security: EITHER_SCHEME, params: IdParams, response: { 200: MessageSchema } },
-    config: { produces: DATA_TYPES, xml: MESSAGE_XML, auth: 'required' }
+    config: { produces: DATA_TYPES, xml: MESSAGE_XML, auth: 'required', statuses: [403, 404] }
   }, async (request) => await messageOr404(request, request.params.id))
 
   app.get(`/:id${ID_PATTERN}/content`, {
     schema: { tags: ['messages'], summary: 'A message\'s exact bytes, with the type it was sent with', security: EITHER_SCHEME, params: IdParams },
-    config: { auth: 'required', rawResponse: '*/*' }
+    config: { auth: 'required', rawResponse: '*/*', statuses: [403, 404] }
   }, async (request, reply) => {
     await messageOr404(request, request.params.id)
     const content = await messages.content(request.params.id)
@@ -154,7 +154,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox<{ bodyLimit: number, multipartPa
 
   app.delete(`/:id${ID_PATTERN}`, {
     schema: { tags: ['messages'], summary: 'Delete a message', security: EITHER_SCHEME, params: IdParams },
-    config: { auth: 'required' }
+    config: { auth: 'required', statuses: [403, 404] }
   }, async (request, reply) => {
     await messageOr404(request, request.params.id)
     await messages.delete(request.params.id)

@@ -14,7 +14,7 @@ const tokensRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     config: { produces: DATA_TYPES, xml: { root: 'token' }, auth: 'required' }
   }, async (request, reply) => {
-    const issued = await app.issueToken(principalOf(request))
+    const issued = await app.accounts.issueToken(principalOf(request))
     return reply.code(201).header('cache-control', 'no-store').send(issued)
   })
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { Conflict, Forbidden, NotFound, UniqueViolation } from '../errors.js'
+import { Forbidden, NotFound } from '../errors.js'
 import { hashPassword } from '../lib/password.js'
 import { DATA_TYPES, EITHER_SCHEME, ID_PATTERN, IdParams, LIST_TYPES, PageQuery } from '../schemas/common.js'
 import { ChangePasswordBody, CreateUserBody, UserSchema, UserSummarySchema } from '../schemas/users.js'
@@ -9,7 +9,7 @@ import { byId, pageOf, sendPage } from './pagination.js'
 
 const USER_XML = { root: 'user' }
 
-const usersRoutes: FastifyPluginAsyncTypebox<{ adminUser: string }> = async (app, { adminUser }) => {
+const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { users } = app.repos
   const userOr404 = async (id: number, url: string) => {
     const user = await users.findById(id)
@@ -32,7 +32,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ adminUser: string }> = async (app
 
   app.get(`/:id${ID_PATTERN}`, {
     schema: { tags: ['users'], summary: 'Get one user', params: IdParams, response: { 200: UserSchema } },
-    config: { produces: DATA_TYPES, xml: USER_XML }
+    config: { produces: DATA_TYPES, xml: USER_XML, statuses: [404] }
   }, async (request) => await userOr404(request.params.id, request.absoluteUrl(request.url)))
 
   app.post('', {
@@ -45,17 +45,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ adminUser: string }> = async (app
     },
     config: { produces: DATA_TYPES, xml: USER_XML, auth: 'admin', statuses: [409] }
   }, async (request, reply) => {
-    const { username, password } = request.body
-    const taken = () => Conflict(`Conflict: the username ${username} is taken`, 'USERNAME_TAKEN')
-    // the admin signs in by name, so no stored user may shadow it
-    if (username === adminUser) throw taken()
-    let user
-    try {
-      user = await users.create(username, await hashPassword(password))
-    } catch (err) {
-      if (err instanceof UniqueViolation) throw taken()
-      throw err
-    }
+    const user = await app.accounts.createUser(request.body.username, request.body.password)
     return reply.code(201).header('location', `/users/${user.id}`).send(user)
   })
 
@@ -68,7 +58,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ adminUser: string }> = async (app
       body: ChangePasswordBody,
       response: { 200: UserSchema }
     },
-    config: { produces: DATA_TYPES, xml: USER_XML, auth: 'required', consumes: ['application/json', 'application/merge-patch+json'] }
+    config: { produces: DATA_TYPES, xml: USER_XML, auth: 'required', consumes: ['application/json', 'application/merge-patch+json'], statuses: [403, 404] }
   }, async (request) => {
     const principal = principalOf(request)
     const { id } = request.params
@@ -85,7 +75,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ adminUser: string }> = async (app
       security: EITHER_SCHEME,
       params: IdParams
     },
-    config: { auth: 'admin' }
+    config: { auth: 'admin', statuses: [404] }
   }, async (request, reply) => {
     if (!await users.delete(request.params.id)) throw NotFound(request.absoluteUrl(request.url), 'USER_NOT_FOUND')
     return reply.code(204).send()

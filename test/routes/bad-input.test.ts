@@ -572,7 +572,7 @@ describe('malformed request lines and headers (raw HTTP)', () => {
 
   const unparsed: Array<[what: string, request: string, status: number, code: string]> = [
     ['a method Node cannot parse (BREW)', 'BREW /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 400, 'BAD_REQUEST'],
-    ['CONNECT (this server is no proxy)', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 501, 'NOT_IMPLEMENTED'],
+    ['CONNECT (this server is no proxy)', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405, 'METHOD_NOT_ALLOWED'],
     ['a request line that is not HTTP', 'this is not http at all\r\n\r\n', 400, 'BAD_REQUEST']
   ]
   for (const [what, request, status, code] of unparsed) {
@@ -583,6 +583,16 @@ describe('malformed request lines and headers (raw HTTP)', () => {
       await assertStillServing(server)
     })
   }
+
+  it('answers CONNECT on a path with 405 and the methods the path takes', async (t) => {
+    const server = await startTestServer(t)
+    const { res } = await rawExchange(server, 'CONNECT /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+    await assertError(res, 405, 'METHOD_NOT_ALLOWED')
+    assert.equal(res.headers.get('allow'), 'GET, HEAD, OPTIONS')
+    const { res: authority } = await rawExchange(server, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+    assert.equal(authority.headers.get('allow'), '')
+    await assertStillServing(server)
+  })
 
   it('answers Content-Length together with Transfer-Encoding (request smuggling) with a 400 JSON error', async (t) => {
     const { server, assertUnchanged } = await serverWithData(t)
