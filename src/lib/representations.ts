@@ -10,6 +10,10 @@ export interface XmlShape {
   readonly item?: string
 }
 
+/** The XML types a route may offer: one body, told apart only by Content-Type (RFC 7303). */
+export const XML_TYPES: readonly string[] = ['application/xml', 'text/xml']
+export const isXmlType = (mediaType: string): boolean => XML_TYPES.includes(mediaType)
+
 const builder = new XMLBuilder({ format: false, suppressEmptyNode: true })
 
 // XML 1.0 cannot carry these code points even escaped; they are dropped from XML only

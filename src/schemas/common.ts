@@ -30,8 +30,14 @@ export type Principal =
 
 /** The tutorial's text endpoints: text by default, JSON on request. */
 export const TEXT_TYPES = ['text/plain', 'application/json']
-export const DATA_TYPES = ['application/json', 'application/xml']
-export const LIST_TYPES = ['application/json', 'application/xml', 'text/csv']
+/**
+ * Data: JSON by default; XML as `application/xml` and, with the same body, as
+ * `text/xml` (RFC 7303 makes them one format). text/xml comes last, so that it
+ * wins only when a client asks for it over the others: application/xml on a tie,
+ * and `text/*` on a list stays CSV.
+ */
+export const DATA_TYPES = ['application/json', 'application/xml', 'text/xml']
+export const LIST_TYPES = ['application/json', 'application/xml', 'text/csv', 'text/xml']
 
 /** OpenAPI security of routes that take either scheme. */
 export const EITHER_SCHEME: Array<Record<string, string[]>> = [{ basicAuth: [] }, { bearerAuth: [] }]

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
 import { isJsonType, mediaTypeOf, mediaTypeParameter, negotiate } from '../../src/lib/media-type.js'
+import { isXmlType } from '../../src/lib/representations.js'
+import { DATA_TYPES, LIST_TYPES } from '../../src/schemas/common.js'
 
 describe('negotiate', () => {
   const offered = ['text/plain', 'application/json']
@@ -31,6 +33,34 @@ describe('negotiate', () => {
 
   it('is case-insensitive', () => {
     assert.equal(negotiate('Application/JSON', offered), 'application/json')
+  })
+})
+
+describe('negotiate over the data and list types', () => {
+  it('offers text/xml wherever application/xml is, after it', () => {
+    for (const offered of [DATA_TYPES, LIST_TYPES]) {
+      assert.ok(offered.includes('text/xml'))
+      assert.ok(offered.indexOf('application/xml') < offered.indexOf('text/xml'))
+      assert.deepEqual(offered.filter(isXmlType), ['application/xml', 'text/xml'])
+    }
+  })
+
+  it('answers text/xml when the client prefers it, application/xml on a tie', () => {
+    for (const offered of [DATA_TYPES, LIST_TYPES]) {
+      assert.equal(negotiate('text/xml', offered), 'text/xml')
+      assert.equal(negotiate('application/xml, text/xml', offered), 'application/xml')
+      assert.equal(negotiate('text/xml, application/xml', offered), 'application/xml')
+      assert.equal(negotiate('text/xml;q=0.9, application/xml;q=0.9', offered), 'application/xml')
+      assert.equal(negotiate('application/xml;q=0.8, text/xml;q=0.9', offered), 'text/xml')
+      assert.equal(negotiate('*/*', offered), 'application/json')
+      assert.equal(negotiate(undefined, offered), 'application/json')
+      assert.equal(negotiate('application/xml;q=0, text/xml;q=0', offered), undefined)
+    }
+  })
+
+  it('keeps text/* on a list for CSV', () => {
+    assert.equal(negotiate('text/*', LIST_TYPES), 'text/csv')
+    assert.equal(negotiate('text/*', DATA_TYPES), 'text/xml')
   })
 })
 

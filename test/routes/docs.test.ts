@@ -89,10 +89,21 @@ describe('GET /openapi.json', () => {
     assert.ok(document.paths['/users']?.post?.responses['409'] !== undefined)
   })
 
+  it('documents the errors each route declares, none guessed from its URL', async (t) => {
+    const { document } = await fetchDocument(t)
+    const statuses = (path: string, method: 'get' | 'put' | 'post' | 'delete') => Object.keys(document.paths[path]?.[method]?.responses ?? {})
+    assert.ok(statuses('/articles/{id}', 'get').includes('404'))
+    assert.ok(!statuses('/articles/{id}', 'get').includes('403'), 'anyone may read an article')
+    assert.ok(!statuses('/articles', 'get').includes('404'))
+    assert.ok(statuses('/messages/{id}', 'delete').includes('403'))
+    assert.ok(!statuses('/secrets', 'get').includes('404'))
+    assert.ok(!statuses('/secrets', 'get').includes('403'), 'any authenticated principal may read the secret')
+  })
+
   it('lists the representations each route negotiates', async (t) => {
     const { document } = await fetchDocument(t)
     assert.deepEqual(Object.keys(document.paths['/hello']?.get?.responses['200']?.content ?? {}), ['text/plain', 'application/json'])
-    assert.deepEqual(Object.keys(document.paths['/articles']?.get?.responses['200']?.content ?? {}), ['application/json', 'application/xml', 'text/csv'])
+    assert.deepEqual(Object.keys(document.paths['/articles']?.get?.responses['200']?.content ?? {}), ['application/json', 'application/xml', 'text/csv', 'text/xml'])
   })
 })
 

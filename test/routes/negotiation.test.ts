@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
 import { XMLParser } from 'fast-xml-parser'
-import { adminAuth, startTestServer } from '../helper.js'
+import { adminAuth, startTestServer, type TestServer } from '../helper.js'
 import { requestIdOf } from '../http.js'
 
 const TEXT = 'text/plain; charset=utf-8'
 const JSON_TYPE = 'application/json; charset=utf-8'
 const XML_TYPE = 'application/xml; charset=utf-8'
+const TEXT_XML_TYPE = 'text/xml; charset=utf-8'
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8'
 
 const xml = new XMLParser({ ignoreDeclaration: true })
@@ -152,6 +153,86 @@ describe('data representations', () => {
   })
 })
 
+describe('text/xml, wherever application/xml is offered', () => {
+  /** The body and Content-Type of a GET for an Accept. */
+  async function get (server: TestServer, path: string, accept: string) {
+    const res = await server.fetch(path, { headers: { accept } })
+    assert.equal(res.status, 200, `${path} Accept: ${accept}`)
+    assert.equal(res.headers.get('vary'), 'Accept')
+    return { type: res.headers.get('content-type'), body: await res.text() }
+  }
+
+  it('GET /users/2 as text/xml: the body of application/xml, with its own Content-Type', async (t) => {
+    const server = await startTestServer(t)
+    const asApplicationXml = await get(server, '/users/2', 'application/xml')
+    const asTextXml = await get(server, '/users/2', 'text/xml')
+    assert.equal(asTextXml.type, TEXT_XML_TYPE)
+    assert.equal(asTextXml.body, asApplicationXml.body)
+    assert.match(asTextXml.body, /^<\?xml version="1\.0" encoding="UTF-8"\?>/)
+    assert.equal((xml.parse(asTextXml.body) as { user: { username: string } }).user.username, 'steve')
+  })
+
+  it('GET /users as text/xml lists every user, as application/xml does', async (t) => {
+    const server = await startTestServer(t)
+    const asApplicationXml = await get(server, '/users', 'application/xml')
+    const asTextXml = await get(server, '/users', 'text/xml')
+    assert.equal(asTextXml.type, TEXT_XML_TYPE)
+    assert.equal(asTextXml.body, asApplicationXml.body)
+    assert.deepEqual(xml.parse(asTextXml.body), {
+      users: { user: [{ id: 1, username: 'john' }, { id: 2, username: 'steve' }, { id: 3, username: 'bill' }] }
+    })
+  })
+
+  it('HEAD /users/2 as text/xml says text/xml', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users/2', { method: 'HEAD', headers: { accept: 'text/xml' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), TEXT_XML_TYPE)
+    assert.equal(await res.text(), '')
+  })
+
+  const ties: Array<[string, string, string]> = [
+    // a tie: application/xml is the server's preference, whatever order the client names them in
+    ['/users/2', 'application/xml, text/xml', XML_TYPE],
+    ['/users/2', 'text/xml, application/xml', XML_TYPE],
+    ['/users', 'text/xml;q=0.8, application/xml;q=0.8', XML_TYPE],
+    ['/users', 'application/*;q=0.5, text/xml;q=0.5', JSON_TYPE],
+    ['/users/2', '*/*', JSON_TYPE],
+    // the client's q-values decide
+    ['/users/2', 'application/xml;q=0.5, text/xml', TEXT_XML_TYPE],
+    ['/users', 'text/xml, application/json;q=0.9', TEXT_XML_TYPE],
+    ['/users/2', 'application/xml;q=0, */*;q=0.1, application/json;q=0', TEXT_XML_TYPE],
+    // text/* on a list stays CSV; on a single resource, text/xml is the one text type
+    ['/users', 'text/*', 'text/csv; charset=utf-8'],
+    ['/users/2', 'text/*', TEXT_XML_TYPE]
+  ]
+  for (const [path, accept, type] of ties) {
+    it(`GET ${path} for Accept: ${accept} answers ${type}`, async (t) => {
+      const server = await startTestServer(t)
+      assert.equal((await get(server, path, accept)).type, type)
+    })
+  }
+
+  it('is offered by every route that offers application/xml, as the OpenAPI document shows', async (t) => {
+    const server = await startTestServer(t)
+    const document = await (await server.fetch('/openapi.json')).json() as {
+      paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>>
+    }
+    let withXml = 0
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries(operation.responses ?? {})) {
+          const types = Object.keys(response.content ?? {})
+          if (!types.includes('application/xml') || !status.startsWith('2')) continue
+          withXml++
+          assert.ok(types.includes('text/xml'), `${method.toUpperCase()} ${path} ${status}: ${types.join(', ')}`)
+        }
+      }
+    }
+    assert.ok(withXml >= 10, `only ${withXml} responses offer XML`)
+  })
+})
+
 describe('406 Not Acceptable', () => {
   it('GET /users/2 for Accept: text/html is a JSON 406', async (t) => {
     const server = await startTestServer(t)
@@ -162,9 +243,29 @@ describe('406 Not Acceptable', () => {
     assert.deepEqual(await res.json(), {
       status: 406,
       code: 'NOT_ACCEPTABLE',
-      message: 'Not Acceptable: this resource is available as application/json, application/xml',
+      message: 'Not Acceptable: this resource is available as application/json, application/xml, text/xml',
       requestId: requestIdOf(res)
     })
+  })
+
+  it('GET /users for Accept: text/html is a 406 that names every type of a list, text/xml too', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users', { headers: { accept: 'text/html' } })
+    assert.equal(res.status, 406)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
+    assert.deepEqual(await res.json(), {
+      status: 406,
+      code: 'NOT_ACCEPTABLE',
+      message: 'Not Acceptable: this resource is available as application/json, application/xml, text/csv, text/xml',
+      requestId: requestIdOf(res)
+    })
+  })
+
+  it('refusing both XML types with q=0 is a 406, not XML', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users/2', { headers: { accept: 'application/xml;q=0, text/xml;q=0, text/html' } })
+    assert.equal(res.status, 406)
+    assert.equal(res.headers.get('content-type'), JSON_TYPE)
   })
 
   it('GET /users/2 as text/csv is a 406: only lists speak CSV', async (t) => {
@@ -188,6 +289,45 @@ describe('406 Not Acceptable', () => {
       message: 'Not Acceptable: this resource is available as text/plain, application/json',
       requestId: requestIdOf(res)
     })
+  })
+})
+
+describe('406 comes last', () => {
+  it('a missing article asked for as problem+json is a 404 in problem+json, not a 406', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/articles/999', { headers: { accept: 'application/problem+json' } })
+    assert.equal(res.status, 404)
+    assert.equal(res.headers.get('content-type'), PROBLEM_TYPE)
+    const body = await res.json() as Record<string, unknown>
+    assert.equal(body.code, 'ARTICLE_NOT_FOUND')
+    assert.equal(body.title, 'Not Found')
+  })
+
+  it('an article that exists, asked for as problem+json only, is a 406 in problem+json', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/articles/1', { headers: { accept: 'application/problem+json' } })
+    assert.equal(res.status, 406)
+    assert.equal(res.headers.get('content-type'), PROBLEM_TYPE)
+    assert.equal((await res.json() as Record<string, unknown>).code, 'NOT_ACCEPTABLE')
+  })
+
+  it('an invalid body is a 400 before any 406, and a valid write that Accept refuses stores nothing', async (t) => {
+    const server = await startTestServer(t)
+    const headers = { accept: 'application/problem+json', authorization: adminAuth(), 'content-type': 'application/json' }
+    const invalid = await server.fetch('/articles', { method: 'POST', headers, body: JSON.stringify({ title: '' }) })
+    assert.equal(invalid.status, 400)
+    assert.equal(invalid.headers.get('content-type'), PROBLEM_TYPE)
+    const before = await (await server.fetch('/articles?limit=100')).json() as unknown[]
+    const refused = await server.fetch('/articles', { method: 'POST', headers, body: JSON.stringify({ title: 't', body: 'b' }) })
+    assert.equal(refused.status, 406)
+    assert.deepEqual(await (await server.fetch('/articles?limit=100')).json(), before)
+  })
+
+  it('a missing credential is a 401 before any 406', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/messages', { headers: { accept: 'application/problem+json' } })
+    assert.equal(res.status, 401)
+    assert.equal(res.headers.get('content-type'), PROBLEM_TYPE)
   })
 })
 
