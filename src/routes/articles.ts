@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { Type, type TSchema } from 'typebox'
 import { BadRequest, NotFound } from '../errors.js'
 import { ArticleSchema, ArticlesQuery, CreateArticleBody, PatchArticleBody, ReplaceArticleBody } from '../schemas/articles.js'
 import { DATA_TYPES, EITHER_SCHEME, ID_PATTERN, IdParams, LIST_TYPES } from '../schemas/common.js'
@@ -22,6 +22,12 @@ const byRank: Cursor<[number, number], { rank: number, id: number }> = {
     ? [value[0] as number, value[1] as number]
     : undefined
 }
+
+/** PUT and PATCH: the same checks and answers, their own body. */
+const changeOptions = <Body extends TSchema>(summary: string, body: Body) => ({
+  schema: { tags: ['articles'], summary, security: EITHER_SCHEME, params: IdParams, body, response: { 200: ArticleSchema } },
+  config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required' as const, consumes: WRITE_TYPES, statuses: [403, 404, 412] }
+})
 
 const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { articles } = app.repos
@@ -109,32 +115,12 @@ const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return sendArticle(reply.header('location', `/articles/${article.id}`), article, 201)
   })
 
-  app.put(`/:id${ID_PATTERN}`, {
-    schema: {
-      tags: ['articles'],
-      summary: 'Replace an article (its author or the admin; If-Match guards against lost updates)',
-      security: EITHER_SCHEME,
-      params: IdParams,
-      body: ReplaceArticleBody,
-      response: { 200: ArticleSchema }
-    },
-    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES, statuses: [403, 404, 412] }
-  }, async (request, reply) => {
+  app.put(`/:id${ID_PATTERN}`, changeOptions('Replace an article (its author or the admin; If-Match guards against lost updates)', ReplaceArticleBody), async (request, reply) => {
     const { title, summary = null, body } = request.body
     return await change(request, reply, () => ({ title, summary, body }))
   })
 
-  app.patch(`/:id${ID_PATTERN}`, {
-    schema: {
-      tags: ['articles'],
-      summary: 'Change an article with a JSON Merge Patch (RFC 7396)',
-      security: EITHER_SCHEME,
-      params: IdParams,
-      body: PatchArticleBody,
-      response: { 200: ArticleSchema }
-    },
-    config: { produces: DATA_TYPES, xml: ARTICLE_XML, auth: 'required', consumes: WRITE_TYPES, statuses: [403, 404, 412] }
-  }, async (request, reply) => {
+  app.patch(`/:id${ID_PATTERN}`, changeOptions('Change an article with a JSON Merge Patch (RFC 7396)', PatchArticleBody), async (request, reply) => {
     const patch = request.body
     return await change(request, reply, (current) => ({
       title: patch.title ?? current.title,
