@@ -4,21 +4,23 @@ import { Value } from 'typebox/value'
 import { ConfigError, helpText, loadConfig, type Config } from './config.js'
 import { createDb } from './db/index.js'
 import { migrate } from './db/migrations.js'
-import { hashPassword } from './lib/password.js'
+import { HttpError } from './errors.js'
 import { createRepositories } from './repositories/index.js'
 import { CreateUserBody } from './schemas/users.js'
 import { startServer } from './server.js'
+import { createAccounts, type Accounts } from './services/accounts.js'
 
 /** A failure the CLI reports in one line, exiting 1. */
 class CommandError extends Error {}
 
 const openDatabase = (config: Config) => createDb(config.database, { max: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs })
 
-async function withRepositories<T> (config: Config, work: (repos: ReturnType<typeof createRepositories>) => Promise<T>): Promise<T> {
+/** The accounts service the API uses, on the configured database, migrated first. */
+async function withAccounts<T> (config: Config, work: (accounts: Accounts) => Promise<T>): Promise<T> {
   const db = await openDatabase(config)
   try {
     await migrate(db, { demoData: config.demoData })
-    return await work(createRepositories(db))
+    return await work(createAccounts(createRepositories(db), { adminUser: config.adminUser, tokenTtlSeconds: config.tokenTtlSeconds }))
   } finally {
     await db.close()
   }
@@ -40,27 +42,25 @@ const commands: Record<string, (config: Config, args: string[]) => Promise<void>
   users: async (config, [action, username]) => {
     if (action !== 'add' || username === undefined) throw new CommandError('usage: restful-api users add NAME (password on stdin)')
     const password = (await text(process.stdin)).replace(/\r?\n$/, '')
+    // the schema POST /users validates its body with; the rules after it are the API's own
     const problem = Value.Errors(CreateUserBody, { username, password })[0]
     if (problem !== undefined) throw new CommandError(`invalid user: ${problem.instancePath || '/'} ${problem.message}`)
-    if (username === config.adminUser) throw new CommandError(`the name ${username} is the administrator's`)
-    const user = await withRepositories(config, async (repos) => {
-      if (await repos.users.findCredentials(username) !== undefined) throw new CommandError(`the username ${username} is taken`)
-      return await repos.users.create(username, await hashPassword(password))
-    })
+    const user = await withAccounts(config, (accounts) => accounts.createUser(username, password))
     process.stdout.write(`created user ${user.username} (id ${user.id})\n`)
   },
 
   tokens: async (config, [action, username]) => {
     if (action !== 'create' || username === undefined) throw new CommandError('usage: restful-api tokens create USER')
-    const issued = await withRepositories(config, async (repos) => {
-      if (username === config.adminUser) return await repos.tokens.issue(null, config.tokenTtlSeconds)
-      const user = await repos.users.findCredentials(username)
-      if (user === undefined) throw new CommandError(`no user named ${username}`)
-      return await repos.tokens.issue(user.id, config.tokenTtlSeconds)
-    })
+    const issued = await withAccounts(config, (accounts) => accounts.issueTokenFor(username))
     process.stdout.write(`${issued.token}\n`)
     process.stderr.write(`token for ${username}, expires ${issued.expiresAt}\n`)
   }
+}
+
+/** Every bad option, one line each, and exit 2. */
+function reportConfigError (err: ConfigError): never {
+  for (const problem of err.problems) process.stderr.write(`restful-api: ${problem}\n`)
+  process.exit(2)
 }
 
 async function main (): Promise<void> {
@@ -69,8 +69,7 @@ async function main (): Promise<void> {
     parsed = loadConfig(process.argv.slice(2))
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
-    process.stderr.write(`restful-api: ${err.message}\n`)
-    process.exit(2)
+    reportConfigError(err)
   }
   if (parsed.help) {
     process.stdout.write(helpText())
@@ -85,11 +84,9 @@ async function main (): Promise<void> {
   try {
     await command(parsed.config, args)
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`restful-api: ${err.message}\n`)
-      process.exit(2)
-    }
-    if (err instanceof CommandError) {
+    if (err instanceof ConfigError) reportConfigError(err)
+    // what the API would answer with a 4xx (a taken name, an unknown user) is the user's mistake
+    if (err instanceof CommandError || (err instanceof HttpError && err.statusCode < 500)) {
       process.stderr.write(`restful-api: ${err.message}\n`)
       process.exit(1)
     }

@@ -1,9 +1,10 @@
 import cluster from 'node:cluster'
 import { createServer, type Server } from 'node:http'
+import { createServer as createProbe } from 'node:net'
 import closeWithGrace from 'close-with-grace'
 import { AggregatorRegistry } from 'prom-client'
-import { buildApp, METRICS_CONTENT_TYPE, METRICS_MESSAGE } from './app.js'
-import { assertSafeToServe, type Config } from './config.js'
+import { buildApp, METRICS_CONTENT_TYPE, METRICS_MESSAGE, NotFound, ServiceUnavailable, unroutedError } from './app.js'
+import { argsWith, assertSafeToServe, type Config } from './config.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -14,13 +15,17 @@ function formatAddress (host: string, port: number): string {
 /** --metrics-port: GET /metrics alone, on a port the API's clients need not reach. */
 function serveMetrics (config: Config, metrics: () => Promise<string>): Promise<Server> {
   const server = createServer((request, response) => {
+    const fail = (error: Parameters<typeof unroutedError>[0]) => {
+      const { status, headers, body } = unroutedError(error, { accept: request.headers.accept }, { close: false })
+      response.writeHead(status, headers).end(body)
+    }
     if (request.url !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 404, message: 'Not Found: only /metrics is served here', code: 'NOT_FOUND' }))
+      fail(NotFound(`http://${request.headers.host ?? `${config.host}:${config.metricsPort}`}${request.url ?? '/'}`))
       return
     }
     metrics().then(
       (text) => response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(request.method === 'HEAD' ? undefined : text),
-      () => response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ status: 503, message: 'Service Unavailable', code: 'SERVICE_UNAVAILABLE' })))
+      () => { fail(ServiceUnavailable('Service Unavailable: the workers did not report their metrics', 1)) })
   })
   return new Promise((resolve, reject) => {
     server.once('error', reject)
@@ -51,6 +56,24 @@ async function serveOne (config: Config): Promise<{ port: number, metricsPort?: 
 }
 
 /**
+ * A port free on `host` now. With --port 0 the primary picks it, and every worker,
+ * a replacement too, is told to bind it: were each to ask for port 0, the primary's
+ * shared socket would be bound anew, on another port, whenever all the workers
+ * holding it had died at once. Between the probe's close and the first worker's
+ * bind another program could take the port; the start then fails (EADDRINUSE).
+ */
+async function freePort (host: string): Promise<number> {
+  const probe = createProbe()
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject)
+    probe.listen({ host, port: 0 }, resolve)
+  })
+  const port = portOf(probe, 0)
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+/**
  * N processes on one port (node:cluster). The primary only supervises: it
  * replaces a worker that dies, answers the workers' requests for everyone's
  * metrics, and on SIGTERM stops them all and exits 0 once each has drained.
@@ -60,6 +83,12 @@ async function superviseWorkers (config: Config): Promise<{ port: number, metric
   // default (the primary accepts and passes them on), a connection accepted while a worker
   // drains could be passed to it after it stopped listening, and hang until the end
   cluster.schedulingPolicy = cluster.SCHED_NONE
+  const port = config.port === 0 ? await freePort(config.host) : config.port
+  if (config.port === 0) {
+    // the workers parse the primary's arguments again; a later flag beats an earlier one
+    cluster.setupPrimary()
+    cluster.setupPrimary({ args: argsWith(cluster.settings.args ?? [], 'port', String(port)) })
+  }
   let stopping = false
   const aggregator = new AggregatorRegistry()
   cluster.on('message', (worker, message: { type?: unknown, id?: unknown }) => {
@@ -69,14 +98,20 @@ async function superviseWorkers (config: Config): Promise<{ port: number, metric
       () => {} // the worker's own timeout answers 503
     )
   })
-  const listening = new Promise<number>((resolve, reject) => {
-    let ready = 0
-    cluster.on('listening', (_worker, address) => {
-      if (++ready === config.workers) resolve(address.port)
+  const listening = new Promise<void>((resolve, reject) => {
+    // by worker: with --host localhost a worker listens twice (IPv4 and IPv6)
+    const ready = new Set<number>()
+    let started = false
+    cluster.on('listening', (worker) => {
+      ready.add(worker.id)
+      if (!started && ready.size === config.workers) {
+        started = true
+        resolve()
+      }
     })
     cluster.on('exit', (worker, code, signal) => {
       if (stopping) return
-      if (ready < config.workers) {
+      if (!started) {
         reject(new Error(`worker ${worker.process.pid} exited during startup (code ${code})`))
         return
       }
@@ -95,7 +130,7 @@ async function superviseWorkers (config: Config): Promise<{ port: number, metric
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
   for (let i = 0; i < config.workers; i++) cluster.fork()
-  const port = await listening
+  await listening
   const metricsServer = config.metricsPort === null ? undefined : await serveMetrics(config, () => aggregator.clusterMetrics())
   return { port, metricsPort: metricsServer === undefined ? undefined : portOf(metricsServer, 0) }
 }

@@ -87,6 +87,23 @@ describe('restful-api configuration errors', { concurrency: true }, () => {
   }
 })
 
+describe('restful-api with several bad options', { concurrency: true }, () => {
+  it('refuses them all at once, exit 2, one line each naming its flag and its variable', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const result = await runCli(t, ['--database', ':memory:', ...QUIET, '--port', 'abc', '--log-level', 'loud', '--frobnicate'],
+      { cwd: tempDir(t), env: { JSON_LIMIT: '1 parsec' } })
+    assert.equal(result.signal, null, `the process had to be killed: ${result.stdout}${result.stderr}`)
+    assert.equal(result.code, 2, result.stderr)
+    assert.doesNotMatch(result.stdout, /listening on/)
+    const lines = stderrLines(result.stderr)
+    assert.equal(lines.length, 4, `expected four lines on stderr, got:\n${result.stderr}`)
+    for (const line of lines) assert.match(line, /^restful-api: /)
+    for (const [flag, env] of [['--port', 'PORT'], ['--log-level', 'LOG_LEVEL'], ['--json-limit', 'JSON_LIMIT']]) {
+      assert.ok(lines.some((line) => word(flag as string).test(line) && word(env as string).test(line)), `no line names ${flag} and ${env}:\n${result.stderr}`)
+    }
+    assert.ok(lines.some((line) => word('--frobnicate').test(line)), result.stderr)
+  })
+})
+
 describe('configuration precedence', { concurrency: true }, () => {
   it('a flag beats its environment variable', { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const taken = await occupiedPort(t)
@@ -221,6 +238,57 @@ describe('restful-api users add and tokens create', { concurrency: true }, () =>
     assert.equal(forged.status, 401)
     const users = await server.fetch('/users')
     assert.ok((await users.json() as Array<{ username: string }>).some((user) => user.username === 'alice'))
+    assert.deepEqual(await server.stop(), { code: 0, signal: null })
+  })
+})
+
+describe('restful-api users add and tokens create, refused', { concurrency: true }, () => {
+  /** One line on stderr, `restful-api: <message>`, exit 1, nothing on stdout. */
+  const assertRefused = (result: { code: number | null, signal: string | null, stdout: string, stderr: string }, message: RegExp) => {
+    assert.equal(result.signal, null, `the process had to be killed: ${result.stdout}${result.stderr}`)
+    assert.equal(result.code, 1, result.stderr)
+    assert.equal(result.stdout, '')
+    const lines = stderrLines(result.stderr)
+    assert.equal(lines.length, 1, `expected one line on stderr, got:\n${result.stderr}`)
+    assert.match(lines[0] as string, message)
+  }
+
+  it('refuses a taken name and the admin\'s name as POST /users does (409), and keeps the first password', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const cwd = tempDir(t)
+    const args = ['--database', 'app.db', ...QUIET]
+    const added = await runCli(t, ['users', 'add', 'alice', ...args], { cwd, input: 'first-password-123\n' })
+    assert.equal(added.code, 0, added.stderr)
+    assertRefused(await runCli(t, ['users', 'add', 'alice', ...args], { cwd, input: 'second-password-123\n' }),
+      /^restful-api: Conflict: the username alice is taken$/)
+    assertRefused(await runCli(t, ['users', 'add', 'admin', ...args], { cwd, input: 'admin-password-123\n' }),
+      /^restful-api: Conflict: the username admin is taken$/)
+    // a demo user, seeded without a password, is taken too
+    assertRefused(await runCli(t, ['users', 'add', 'john', ...args], { cwd, input: 'john-password-123\n' }),
+      /^restful-api: Conflict: the username john is taken$/)
+
+    const server = await startServer(t, ['--port', '0', ...args], { cwd })
+    const first = await server.fetch('/secrets', { headers: { authorization: basicAuth('alice', 'first-password-123') } })
+    assert.equal(first.status, 200, 'the refused second add changed the password')
+    const users = await (await server.fetch('/users', { headers: { accept: 'application/json' } })).json() as Array<{ username: string }>
+    assert.deepEqual(users.map((user) => user.username).filter((name) => ['alice', 'admin'].includes(name)), ['alice'])
+    assert.deepEqual(await server.stop(), { code: 0, signal: null })
+  })
+
+  it('refuses a user the schema of POST /users refuses', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const result = await runCli(t, ['users', 'add', 'bob', '--database', 'app.db', ...QUIET], { cwd: tempDir(t), input: '\n' })
+    assertRefused(result, /^restful-api: invalid user: \/password /)
+  })
+
+  it('refuses a token for a user that does not exist (404), and prints one for the admin', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const cwd = tempDir(t)
+    const args = ['--database', 'app.db', ...QUIET]
+    assertRefused(await runCli(t, ['tokens', 'create', 'nobody', ...args], { cwd }), /^restful-api: Not Found: no user named nobody$/)
+    const admin = await runCli(t, ['tokens', 'create', 'admin', ...args], { cwd })
+    assert.equal(admin.code, 0, admin.stderr)
+    const token = admin.stdout.trim()
+    const server = await startServer(t, ['--port', '0', ...args], { cwd })
+    const res = await server.fetch('/secrets', { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(res.status, 200, 'the admin\'s token does not authenticate')
     assert.deepEqual(await server.stop(), { code: 0, signal: null })
   })
 })

@@ -249,6 +249,11 @@ describe('--metrics-port', { ...needs('TEST_DATABASE_URL') }, () => {
     const body = await assertErrorBody(onApi, 404, 'NOT_FOUND')
     assert.equal(body.message, `Not Found: ${server.url}/metrics`)
 
+    // any other path on the metrics port is the API's 404, from the same body builder
+    const elsewhere = await fetch(metricsUrl.replace(/\/metrics$/, '/hello'), { signal: AbortSignal.timeout(ANSWER_WITHIN_MS) })
+    const elsewhereBody = await assertErrorBody(elsewhere, 404, 'NOT_FOUND')
+    assert.equal(elsewhereBody.message, `Not Found: http://127.0.0.1:${announced[2]}/hello`)
+
     const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(ANSWER_WITHIN_MS) })
     assert.equal(res.status, 200)
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)

@@ -266,12 +266,15 @@ interface Workers {
   readonly server: ServerProcess
   readonly database: string
   readonly workers: number[]
+  /** The JSON-lines log all the processes write. */
+  readonly logFile: string
   /** The pid of the process that logged each of these request ids (undefined: not logged yet). */
   servedBy (requestIds: readonly string[]): Map<string, number>
 }
 
-async function startWorkers (t: TestContext): Promise<Workers> {
-  const { url } = await freshSchema(t)
+/** `--workers 2 --port 0` on `database`, by default a fresh PostgreSQL schema. */
+async function startWorkers (t: TestContext, database?: string): Promise<Workers> {
+  const url = database ?? (await freshSchema(t)).url
   const cwd = tempDir(t)
   const logFile = join(cwd, 'app.log')
   const started: { server?: ServerProcess } = {}
@@ -292,6 +295,7 @@ async function startWorkers (t: TestContext): Promise<Workers> {
     server,
     database: url,
     workers: await assertTwoWorkers(server),
+    logFile,
     // every request leaves a JSON line with its requestId and, from pino, the pid that served it
     servedBy (requestIds) {
       const wanted = new Set(requestIds)
@@ -417,5 +421,53 @@ describe('--workers 2 on one PostgreSQL', { concurrency: true, ...needs('TEST_DA
     // 200: served by a worker before its SIGTERM arrived; 503 or refused: the drain
     const hanging = outcomes.filter((outcome) => !['200', '503', 'ECONNREFUSED'].includes(outcome))
     assert.deepEqual(hanging, [], `connections made just after SIGTERM, in order: ${outcomes.join(' ')}`)
+  })
+})
+
+describe('--workers 2 --port 0', { concurrency: true }, () => {
+  /** The ports the workers' logs say they listen on (Fastify logs each address it binds). */
+  const listenedPorts = (logFile: string): number[] => readFileSync(logFile, 'utf8').split('\n')
+    .flatMap((line) => /Server listening at http:\/\/[^"]*:(\d+)"/.exec(line)?.[1] ?? [])
+    .map(Number)
+
+  it('serves the port of the startup line from every worker, replacements too, even when all of them died at once', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    // an SQLite file: the workers share it, and the test needs no PostgreSQL
+    const cluster = await startWorkers(t, join(tempDir(t), 'app.db'))
+    const { server, workers } = cluster
+    assert.equal(server.listening, `http://127.0.0.1:${server.port}`)
+    assert.notEqual(server.port, 0)
+
+    /** Batches of requests, each on a new connection to the startup line's port, until every one of `pids` has answered. */
+    const servedByAll = async (pids: readonly number[]) => {
+      let served: number[] = []
+      let answered = 0
+      await until(`workers ${pids.join(', ')} to answer on port ${server.port}`, async () => {
+        const answers = await Promise.all(Array.from({ length: 20 }, () => requestOnNewConnection(server.port, '/hello')))
+        answered += answers.length
+        assert.deepEqual(answers.filter((answer) => answer.status !== 200 || answer.body !== 'Hello John Doe'), [])
+        served = [...new Set([...served, ...await pidsOf(cluster, answers)])].sort((x, y) => x - y)
+        return pids.every((pid) => served.includes(pid))
+      }, 20_000, () => `; ${answered} requests answered, by ${served.join(', ')}; stderr: ${server.stderr()}`)
+      assert.deepEqual(served, [...pids].sort((x, y) => x - y), 'a request was answered by a process that is not a worker')
+    }
+    await servedByAll(workers)
+
+    // every worker that held the shared socket gone: a worker asking for port 0 would get another one
+    for (const pid of workers) process.kill(pid, 'SIGKILL')
+    let replacements: number[] = []
+    await until('two workers to replace the two killed', async () => {
+      replacements = await workerPids(server)
+      return replacements.length === 2 && replacements.every((pid) => !workers.includes(pid))
+    }, 20_000, () => `; workers: ${replacements.join(', ')}; stderr: ${server.stderr()}`)
+    // until the replacements listen, the port refuses connections
+    await until(`port ${server.port} to answer again`, async () => (await probe(server.port, 2000)) === '200', 20_000,
+      () => `; stderr: ${server.stderr()}`)
+    await servedByAll(replacements)
+    assert.equal(server.child.exitCode, null, 'the primary exited')
+
+    const ports = listenedPorts(cluster.logFile)
+    assert.equal(ports.length, 4, `expected 4 workers to log their address, got ports ${ports.join(', ')}`)
+    assert.deepEqual(ports.filter((port) => port !== server.port), [], `workers listened on other ports than ${server.port}`)
+    assert.deepEqual(await server.stop(), { code: 0, signal: null })
   })
 })
