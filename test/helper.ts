@@ -4,11 +4,21 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import MultipartForm from 'form-data'
 import pg from 'pg'
 import { buildApp, type App, type AppOverrides } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 
 export const ADMIN = { username: 'admin', password: 'secret' }
+
+// the Content-Type of each representation, as the service sends it
+export const TEXT_TYPE = 'text/plain; charset=utf-8'
+export const JSON_TYPE = 'application/json; charset=utf-8'
+export const XML_TYPE = 'application/xml; charset=utf-8'
+export const TEXT_XML_TYPE = 'text/xml; charset=utf-8'
+export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8'
+/** The body types POST /messages takes, as its 415 lists them. */
+export const MESSAGE_TYPES = 'text/plain, application/json, application/octet-stream, multipart/form-data'
 
 /** A private folder for one test, removed after it. */
 export function tempDir (t: TestContext): string {
@@ -117,3 +127,84 @@ export async function assertErrorBody (res: Response, status: number, code: stri
   assert.equal(body.requestId, res.headers.get('x-request-id'))
   return body
 }
+
+// The error contract, stored state, and request bodies several suites share
+
+export const AS_ADMIN_JSON = { authorization: adminAuth(), 'content-type': 'application/json' }
+
+interface ErrorDetail { field: string, message: string }
+
+/**
+ * The whole error contract: status, a JSON type, requestId echoing X-Request-Id,
+ * and no keys beyond status, message, code, requestId (and errors, for
+ * validation failures, each naming a field).
+ */
+export async function assertError (res: Response, status: number, code: string, withErrors = false): Promise<Record<string, unknown>> {
+  const body = await assertErrorBody(res, status, code)
+  assert.equal(typeof body.requestId, 'string')
+  assert.notEqual(body.requestId, '')
+  const keys = ['code', 'message', 'requestId', 'status']
+  if (withErrors) keys.push('errors')
+  assert.deepEqual(Object.keys(body).sort(), keys.sort())
+  if (withErrors) {
+    assert.ok(Array.isArray(body.errors) && body.errors.length > 0, 'errors is a non-empty array')
+    for (const detail of body.errors as ErrorDetail[]) {
+      assert.equal(typeof detail.field, 'string')
+      assert.equal(typeof detail.message, 'string')
+    }
+  }
+  return body
+}
+
+export const fieldsOf = (body: Record<string, unknown>): string[] => (body.errors as ErrorDetail[]).map((e) => e.field)
+
+/** What a client can see of the stored data: every user and every message (as the admin). */
+export async function storedState (server: TestServer): Promise<{ users: unknown, messages: unknown }> {
+  const users = await server.fetch('/users?limit=100', { headers: { accept: 'application/json' } })
+  const messages = await server.fetch('/messages?limit=100', { headers: { authorization: adminAuth(), accept: 'application/json' } })
+  assert.equal(users.status, 200)
+  assert.equal(messages.status, 200)
+  return { users: await users.json(), messages: await messages.json() }
+}
+
+/** A server holding one message besides the demo users, and a check that none of it changed. */
+export async function serverWithData (t: TestContext, overrides: Partial<Config> = {}) {
+  const server = await startTestServer(t, overrides)
+  const seeded = await server.fetch('/messages', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'keep me' })
+  assert.equal(seeded.status, 201)
+  const before = await storedState(server)
+  assert.equal((before.messages as unknown[]).length, 1)
+  return {
+    server,
+    async assertUnchanged () {
+      assert.deepEqual(await storedState(server), before)
+    }
+  }
+}
+
+export async function assertStillServing (server: TestServer): Promise<void> {
+  const res = await server.fetch('/hello')
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8')
+  assert.equal(await res.text(), 'Hello John Doe')
+}
+
+export function multipartBody (fields: number, files = 0): { body: Buffer, contentType: string } {
+  const form = new MultipartForm()
+  for (let i = 0; i < fields; i++) form.append(`field${i}`, `value ${i}`)
+  for (let i = 0; i < files; i++) form.append(`file${i}`, Buffer.from(`file ${i}`), { filename: `f${i}.txt`, contentType: 'text/plain' })
+  return { body: form.getBuffer(), contentType: String(form.getHeaders()['content-type']) }
+}
+
+// The tutorial's secret
+
+const SECRET = 'Shhh this is top secret spy stuff!'
+
+export async function assertSecret (res: Response): Promise<void> {
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8')
+  assert.equal(await res.text(), SECRET)
+}
+
+export const secrets = (server: TestServer, authorization?: string, headers: Record<string, string> = {}) =>
+  server.fetch('/secrets', { headers: authorization === undefined ? headers : { ...headers, authorization } })

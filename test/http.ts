@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { assertErrorBody, type TestServer } from './helper.js'
 
@@ -161,17 +162,69 @@ export function assertTimestamp (value: unknown, pattern: RegExp = ZONED_TIMESTA
   assert.ok(Math.abs(Date.parse(value as string) - Date.now()) < 60_000, `${value as string} is recent`)
 }
 
-/** The 401 of a request without valid credentials: the API's error and both challenges. */
+/** The challenges of a WWW-Authenticate header, which fetch joins with ", ". */
+function challenges (res: Response): string[] {
+  const header = res.headers.get('www-authenticate') ?? ''
+  return header.split(/,\s*(?=(?:Basic|Bearer)\s)/i).map((c) => c.trim()).filter((c) => c !== '')
+}
+
+export function bearerChallenge (res: Response): string {
+  const found = challenges(res).find((c) => /^Bearer\s/i.test(c))
+  assert.ok(found !== undefined, `no Bearer challenge in ${res.headers.get('www-authenticate')}`)
+  return found
+}
+
+/** The 401 of a request without valid credentials: the tutorial's whole body, and exactly the two challenges. */
 export async function assertUnauthenticated (res: Response): Promise<void> {
   const body = await assertErrorBody(res, 401, 'UNAUTHENTICATED')
-  assert.equal(body.message, 'Authenticate.')
-  const challenges = res.headers.get('www-authenticate') ?? ''
-  assert.match(challenges, /(^|,\s*)Basic realm="[^"]+"/)
-  assert.match(challenges, /(^|,\s*)Bearer realm="[^"]+"/)
+  assert.deepEqual(body, { status: 401, message: 'Authenticate.', code: 'UNAUTHENTICATED', requestId: res.headers.get('x-request-id') })
+  const found = challenges(res)
+  assert.equal(found.length, 2, `two challenges expected in ${res.headers.get('www-authenticate')}`)
+  assert.ok(found.some((c) => /^Basic realm="[^"]+"/.test(c)), `Basic realm= challenge in ${res.headers.get('www-authenticate')}`)
+  assert.ok(found.some((c) => /^Bearer realm="[^"]+"/.test(c)), `Bearer realm= challenge in ${res.headers.get('www-authenticate')}`)
 }
 
 /** The 404 of `path` with the error `code` of its resource, naming the absolute URL. */
 export async function assertNotFound (res: Response, server: TestServer, path: string, code: string): Promise<void> {
   const body = await assertErrorBody(res, 404, code)
   assert.equal(body.message, `Not Found: ${server.url}${path}`)
+}
+
+// Any method through node:http
+
+function headerPairs (raw: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = []
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!])
+  return pairs
+}
+
+function collect (incoming: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
+    incoming.on('error', reject)
+    incoming.on('end', () => resolve(Buffer.concat(chunks)))
+  })
+}
+
+interface Sent {
+  readonly res: Response
+  /** Every header line as sent, so repeated headers stay apart. */
+  readonly headers: Array<[string, string]>
+}
+
+/** Any method, any header, through node:http (fetch refuses TRACE and friends). */
+export function send (server: TestServer, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Sent> {
+  return new Promise((resolve, reject) => {
+    // an explicit length: node:http sends a DELETE or TRACE body unframed otherwise
+    const framing = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }
+    const req = httpRequest(server.url + path, { method, headers: { ...headers, ...framing }, agent: false }, (incoming) => {
+      collect(incoming).then((bytes) => {
+        const pairs = headerPairs(incoming.rawHeaders)
+        resolve({ res: toResponse(incoming.statusCode ?? 0, pairs, bytes), headers: pairs })
+      }, reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
 import { XMLParser } from 'fast-xml-parser'
-import { adminAuth, assertErrorBody, bearerFor, createUser, startTestServer, type TestServer } from '../helper.js'
+import { adminAuth, AS_ADMIN_JSON, assertError, assertErrorBody, bearerFor, createUser, JSON_TYPE, startTestServer, type TestServer, XML_TYPE } from '../helper.js'
 import { assertTimestamp, assertUnauthenticated, nextLink } from '../http.js'
 
 interface Article {
@@ -26,8 +26,6 @@ const DEMO_ARTICLES: Stamped[] = [
   { id: 5, author: 'steve', title: 'Paginating without offsets', summary: 'Keyset cursors keep deep pages as fast as the first.', body: 'An offset makes the database walk every skipped row; a cursor that remembers the last id seen lets it seek straight to the next page.' }
 ]
 
-const JSON_TYPE = 'application/json; charset=utf-8'
-const XML_TYPE = 'application/xml; charset=utf-8'
 const CSV_TYPE = 'text/csv; charset=utf-8'
 const MERGE_PATCH = 'application/merge-patch+json'
 const UTC_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/
@@ -882,6 +880,40 @@ describe('DELETE /articles/:id', () => {
     assert.equal(await server.app.repos.articles.findById(article.id), undefined)
     assert.deepEqual((await listAll(server)).map((a) => a.id), [5, 4, 3, 2, 1])
     await assertErrorBody(await server.fetch(`/articles/${article.id}`, remove(alice.auth)), 404, 'ARTICLE_NOT_FOUND')
+  })
+})
+
+describe('text an engine would not store as sent', () => {
+  // PostgreSQL's text cannot hold NUL; both engines would store a lone surrogate as U+FFFD
+  const UNSTORABLE = ['a\u0000b', '\ud800', 'x\udfffy']
+
+  it('refuses NUL and lone surrogates in an article with 400 on POST, PUT and PATCH, changing nothing', async (t) => {
+    const server = await startTestServer(t)
+    const created = await server.fetch('/articles', { method: 'POST', headers: AS_ADMIN_JSON, body: JSON.stringify({ title: 'Kept', body: 'As it is.' }) })
+    assert.equal(created.status, 201)
+    const { id } = await created.json() as { id: number }
+    const articles = async () => await (await server.fetch('/articles?limit=100')).json() as unknown
+    const before = await articles()
+    for (const text of UNSTORABLE) {
+      for (const field of ['title', 'summary', 'body']) {
+        const fields = { title: 'T', body: 'B', [field]: text }
+        for (const [method, path] of [['POST', '/articles'], ['PUT', `/articles/${id}`], ['PATCH', `/articles/${id}`]]) {
+          const res = await server.fetch(path!, { method, headers: AS_ADMIN_JSON, body: JSON.stringify(method === 'PATCH' ? { [field]: text } : fields) })
+          await assertError(res, 400, 'INVALID_TEXT')
+        }
+      }
+    }
+    assert.deepEqual(await articles(), before)
+    // the same words, well formed, are stored as sent
+    const kept = await server.fetch('/articles', { method: 'POST', headers: AS_ADMIN_JSON, body: JSON.stringify({ title: 'a b \ud83d\ude00', body: 'x\ufffdy' }) })
+    assert.equal(kept.status, 201)
+    const stored = await (await server.fetch(kept.headers.get('location')!)).json() as { title: string, body: string }
+    assert.deepEqual([stored.title, stored.body], ['a b 😀', 'x\ufffdy'])
+  })
+
+  it('refuses NUL in a search filter with 400', async (t) => {
+    const server = await startTestServer(t)
+    await assertError(await server.fetch('/articles?author=jo%00hn'), 400, 'INVALID_TEXT')
   })
 })
 

@@ -226,6 +226,41 @@ describe('PUT /files/{key}', () => {
     assert.equal(current.status, 200)
     await assertStored(server, 'a.txt', 'three', 'text/plain')
   })
+
+  it('answers a file with a Content-Type that is not a media type with 415 naming what it takes', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/files/weird', { method: 'PUT', headers: { authorization: adminAuth(), 'content-type': 'foo' }, body: 'zz' })
+    const body = await assertErrorBody(res, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    assert.match(String(body.message), /any well-formed media type/)
+    assert.equal(res.headers.get('accept-post'), null)
+  })
+})
+
+describe('conditional changes of files', () => {
+  const put = (server: Awaited<ReturnType<typeof startTestServer>>, key: string, headers: Record<string, string> = {}) =>
+    server.fetch(`/files/${key}`, { method: 'PUT', headers: { authorization: adminAuth(), 'content-type': 'text/plain', ...headers }, body: 'v' })
+
+  it('If-None-Match: * creates only: 201 for a new key, 412 once it exists', async (t) => {
+    const server = await startTestServer(t)
+    assert.equal((await put(server, 'once', { 'if-none-match': '*' })).status, 201)
+    await assertErrorBody(await put(server, 'once', { 'if-none-match': '*' }), 412, 'PRECONDITION_FAILED')
+  })
+
+  it('If-Match on a key that does not exist is 412 and creates nothing', async (t) => {
+    const server = await startTestServer(t)
+    await assertErrorBody(await put(server, 'ghost', { 'if-match': '*' }), 412, 'PRECONDITION_FAILED')
+    assert.equal((await server.fetch('/files/ghost')).status, 404)
+  })
+
+  it('If-Unmodified-Since before the last change is 412; If-Modified-Since at it is 304', async (t) => {
+    const server = await startTestServer(t)
+    const created = await put(server, 'dated')
+    assert.equal(created.status, 201)
+    await assertErrorBody(await put(server, 'dated', { 'if-unmodified-since': 'Mon, 01 Jan 2001 00:00:00 GMT' }), 412, 'PRECONDITION_FAILED')
+    const lastModified = (await server.fetch('/files/dated')).headers.get('last-modified') ?? ''
+    const again = await server.fetch('/files/dated', { headers: { 'if-modified-since': lastModified } })
+    assert.equal(again.status, 304)
+  })
 })
 
 describe('GET /files/{key}', () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
-import { ADMIN, adminAuth, assertErrorBody, basicAuth, createUser, startTestServer, type TestServer } from '../helper.js'
+import { ADMIN, adminAuth, AS_ADMIN_JSON, assertError, assertErrorBody, basicAuth, createUser, fieldsOf, serverWithData, startTestServer, type TestServer } from '../helper.js'
 import { assertNotFound, assertTimestamp, assertUnauthenticated, nextLink } from '../http.js'
 
 const DEMO_USERS = [{ id: 1, username: 'john' }, { id: 2, username: 'steve' }, { id: 3, username: 'bill' }]
@@ -172,6 +172,44 @@ describe('POST /users', () => {
   })
 })
 
+describe('POST /users with values of the wrong shape', () => {
+  const cases: Array<{ name: string, body: unknown, fields: string[] }> = [
+    { name: 'a numeric username', body: { username: 123, password: 'long enough password' }, fields: ['body.username'] },
+    { name: 'a password that is too short', body: { username: 'mallory', password: 'short' }, fields: ['body.password'] },
+    { name: 'a numeric password', body: { username: 'mallory', password: 12345678 }, fields: ['body.password'] },
+    { name: 'a missing password', body: { username: 'mallory' }, fields: ['body.password'] },
+    { name: 'a missing username', body: { password: 'long enough password' }, fields: ['body.username'] },
+    { name: 'an extra field', body: { username: 'mallory', password: 'long enough password', admin: true }, fields: [] },
+    { name: 'a username with a path in it', body: { username: '../etc/passwd', password: 'long enough password' }, fields: ['body.username'] },
+    { name: 'a username with spaces and markup', body: { username: '<b>x</b> y', password: 'long enough password' }, fields: ['body.username'] },
+    { name: 'a username too long', body: { username: 'a'.repeat(65), password: 'long enough password' }, fields: ['body.username'] },
+    { name: 'an empty username', body: { username: '', password: 'long enough password' }, fields: ['body.username'] },
+    { name: 'a password too long', body: { username: 'mallory', password: 'p'.repeat(1025) }, fields: ['body.password'] },
+    { name: 'objects for strings', body: { username: { $ne: null }, password: ['long enough password'] }, fields: ['body.username', 'body.password'] },
+    { name: 'an array', body: [{ username: 'mallory', password: 'long enough password' }], fields: [] },
+    { name: 'a string', body: 'mallory', fields: [] },
+    { name: 'null', body: null, fields: [] }
+  ]
+  for (const { name, body, fields } of cases) {
+    it(`refuses ${name} with 400 and errors[]`, async (t) => {
+      const { server, assertUnchanged } = await serverWithData(t)
+      const res = await server.fetch('/users', { method: 'POST', headers: AS_ADMIN_JSON, body: JSON.stringify(body) })
+      const error = await assertError(res, 400, 'VALIDATION_FAILED', true)
+      for (const field of fields) assert.ok(fieldsOf(error).includes(field), `errors name ${field}: ${JSON.stringify(error.errors)}`)
+      await assertUnchanged()
+    })
+  }
+
+  it('names the unexpected property of an extra field', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/users', {
+      method: 'POST', headers: AS_ADMIN_JSON, body: JSON.stringify({ username: 'mallory', password: 'long enough password', isAdmin: true })
+    })
+    const error = await assertError(res, 400, 'VALIDATION_FAILED', true)
+    assert.match(JSON.stringify(error.errors), /isAdmin/)
+  })
+})
+
 describe('PATCH /users/:id', () => {
   it('lets a user change its own password: 200, the old one is refused, the new one works', async (t) => {
     const server = await startTestServer(t)
@@ -214,6 +252,25 @@ describe('PATCH /users/:id', () => {
     const server = await startTestServer(t)
     await assertNotFound(await server.fetch('/users/99', json(adminAuth(), 'PATCH', { password: 'nobody password' })), server, '/users/99', 'USER_NOT_FOUND')
   })
+})
+
+describe('PATCH /users/:id with values of the wrong shape', () => {
+  const cases: Array<{ name: string, body: unknown }> = [
+    { name: 'a numeric password', body: { password: 12345678 } },
+    { name: 'a short password', body: { password: 'short' } },
+    { name: 'no password', body: {} },
+    { name: 'an extra username', body: { password: 'another long password', username: 'root' } }
+  ]
+  for (const { name, body } of cases) {
+    it(`refuses ${name} with 400 and keeps the old password`, async (t) => {
+      const server = await startTestServer(t)
+      const user = await createUser(server, 'victim', 'the old password')
+      const res = await server.fetch(`/users/${user.id}`, { method: 'PATCH', headers: AS_ADMIN_JSON, body: JSON.stringify(body) })
+      await assertError(res, 400, 'VALIDATION_FAILED', true)
+      const secrets = await server.fetch('/secrets', { headers: { authorization: user.auth } })
+      assert.equal(secrets.status, 200)
+    })
+  }
 })
 
 describe('DELETE /users/:id', () => {

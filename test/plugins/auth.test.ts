@@ -3,40 +3,8 @@ import { randomInt } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { createMemoryFailureLimiter } from '../../src/lib/failure-limiter.js'
 import { verifyPassword } from '../../src/lib/password.js'
-import { ADMIN, adminAuth, assertErrorBody, basicAuth, bearerFor, createUser, startTestServer, type TestServer } from '../helper.js'
-
-const SECRET = 'Shhh this is top secret spy stuff!'
-
-/** The challenges of a WWW-Authenticate header, which fetch joins with ", ". */
-function challenges (res: Response): string[] {
-  const header = res.headers.get('www-authenticate') ?? ''
-  return header.split(/,\s*(?=(?:Basic|Bearer)\s)/i).map((c) => c.trim()).filter((c) => c !== '')
-}
-
-function bearerChallenge (res: Response): string {
-  const found = challenges(res).find((c) => /^Bearer\s/i.test(c))
-  assert.ok(found !== undefined, `no Bearer challenge in ${res.headers.get('www-authenticate')}`)
-  return found
-}
-
-/** A 401 in the tutorial's shape, with both challenges. */
-async function assertUnauthenticated (res: Response): Promise<void> {
-  const body = await assertErrorBody(res, 401, 'UNAUTHENTICATED')
-  assert.deepEqual(body, { status: 401, message: 'Authenticate.', code: 'UNAUTHENTICATED', requestId: res.headers.get('x-request-id') })
-  const found = challenges(res)
-  assert.equal(found.length, 2, `two challenges expected in ${res.headers.get('www-authenticate')}`)
-  assert.ok(found.some((c) => /^Basic realm="[^"]+"/.test(c)), `Basic realm= challenge in ${res.headers.get('www-authenticate')}`)
-  assert.ok(found.some((c) => /^Bearer realm="[^"]+"/.test(c)), `Bearer realm= challenge in ${res.headers.get('www-authenticate')}`)
-}
-
-async function assertSecret (res: Response): Promise<void> {
-  assert.equal(res.status, 200)
-  assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8')
-  assert.equal(await res.text(), SECRET)
-}
-
-const secrets = (server: TestServer, authorization?: string, headers: Record<string, string> = {}) =>
-  server.fetch('/secrets', { headers: authorization === undefined ? headers : { ...headers, authorization } })
+import { ADMIN, adminAuth, assertError, assertErrorBody, assertSecret, basicAuth, bearerFor, createUser, secrets, serverWithData, startTestServer } from '../helper.js'
+import { assertUnauthenticated, bearerChallenge, headerValues, send } from '../http.js'
 
 /** One character of the token swapped for another of the same alphabet. */
 function alter (token: string): string {
@@ -105,45 +73,6 @@ describe('Basic authentication', () => {
   })
 })
 
-describe('POST /tokens', () => {
-  it('issues a token with its expiry, not to be cached, usable as a bearer on /secrets', async (t) => {
-    const server = await startTestServer(t)
-    const user = await createUser(server, 'alice', 'alice password 1')
-    const before = Date.now()
-    const res = await server.fetch('/tokens', { method: 'POST', headers: { authorization: user.auth } })
-    assert.equal(res.status, 201)
-    assert.equal(res.headers.get('cache-control'), 'no-store')
-    assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
-    const body = await res.json() as { token: string, expiresAt: string }
-    assert.deepEqual(Object.keys(body).sort(), ['expiresAt', 'token'])
-    assert.equal(typeof body.token, 'string')
-    assert.ok(body.token.length >= 32, 'a token long enough not to be guessed')
-    const expiresAt = Date.parse(body.expiresAt)
-    const ttl = server.config.tokenTtlSeconds * 1000
-    assert.ok(expiresAt >= before + ttl - 2000 && expiresAt <= Date.now() + ttl + 2000, `expiresAt ${body.expiresAt} about ${server.config.tokenTtlSeconds} s ahead`)
-    await assertSecret(await secrets(server, `Bearer ${body.token}`))
-  })
-
-  it('issues a token to the admin too', async (t) => {
-    const server = await startTestServer(t)
-    await assertSecret(await secrets(server, await bearerFor(server, adminAuth())))
-  })
-
-  it('issues a different token each time', async (t) => {
-    const server = await startTestServer(t)
-    const first = await bearerFor(server, adminAuth())
-    const second = await bearerFor(server, adminAuth())
-    assert.notEqual(first, second)
-    await assertSecret(await secrets(server, first))
-    await assertSecret(await secrets(server, second))
-  })
-
-  it('answers 401 without credentials', async (t) => {
-    const server = await startTestServer(t)
-    await assertUnauthenticated(await server.fetch('/tokens', { method: 'POST' }))
-  })
-})
-
 describe('Bearer authentication', () => {
   it('refuses a token with one character changed, with error="invalid_token"', async (t) => {
     const server = await startTestServer(t)
@@ -166,38 +95,6 @@ describe('Bearer authentication', () => {
     assert.match(bearerChallenge(res), /error="invalid_token"/)
     const adminExpired = await server.app.repos.tokens.issue(null, -60)
     await assertUnauthenticated(await secrets(server, `Bearer ${adminExpired.token}`))
-  })
-})
-
-describe('DELETE /tokens/current', () => {
-  it('revokes the token in use: 204, then that token is refused', async (t) => {
-    const server = await startTestServer(t)
-    const user = await createUser(server, 'alice', 'alice password 1')
-    const bearer = await bearerFor(server, user.auth)
-    const other = await bearerFor(server, user.auth)
-    const res = await server.fetch('/tokens/current', { method: 'DELETE', headers: { authorization: bearer } })
-    assert.equal(res.status, 204)
-    assert.equal(await res.text(), '')
-    const after = await secrets(server, bearer)
-    await assertUnauthenticated(after)
-    assert.match(bearerChallenge(after), /error="invalid_token"/)
-    await assertUnauthenticated(await server.fetch('/tokens/current', { method: 'DELETE', headers: { authorization: bearer } }))
-    // only the token in use goes; the user's other token and password still work
-    await assertSecret(await secrets(server, other))
-    await assertSecret(await secrets(server, user.auth))
-  })
-
-  it('answers 400 to a caller that authenticated with Basic, and revokes nothing', async (t) => {
-    const server = await startTestServer(t)
-    const bearer = await bearerFor(server, adminAuth())
-    const res = await server.fetch('/tokens/current', { method: 'DELETE', headers: { authorization: adminAuth() } })
-    await assertErrorBody(res, 400, 'NOT_A_TOKEN')
-    await assertSecret(await secrets(server, bearer))
-  })
-
-  it('answers 401 without credentials', async (t) => {
-    const server = await startTestServer(t)
-    await assertUnauthenticated(await server.fetch('/tokens/current', { method: 'DELETE' }))
   })
 })
 
@@ -317,5 +214,76 @@ describe('tokens belong to users', () => {
       body: JSON.stringify({ username: 'bob', password: 'bob password 1' })
     })
     assert.equal(created.status, 201)
+  })
+})
+
+describe('bad Authorization headers', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64')
+  const bad = [
+    'Basic !!!',
+    `Basic ${b64('adminsecret')}`,
+    `Basic ${b64(':secret')}`,
+    `Basic ${b64('admin:wrong')}`,
+    `Basic ${b64('admin:secret')} trailing`,
+    `Basic${b64('admin:secret')}`,
+    'Basic',
+    'Bearer',
+    'Bearer a b',
+    'Bearer not-a-real-token',
+    'Digest x',
+    'Negotiate ' + b64('x'.repeat(100)),
+    '!!!'
+  ]
+
+  const assertChallenges = (headers: Array<[string, string]>) => {
+    const challenges = headerValues(headers, 'www-authenticate')
+    assert.equal(challenges.length, 2, `two WWW-Authenticate headers: ${JSON.stringify(challenges)}`)
+    assert.match(challenges[0]!, /^Basic realm="[^"]+"/)
+    assert.match(challenges[1]!, /^Bearer realm="[^"]+"/)
+  }
+
+  for (const header of bad) {
+    it(`answers GET /secrets with Authorization: ${JSON.stringify(header)} with 401 and two challenges`, async (t) => {
+      const server = await startTestServer(t)
+      const { res, headers } = await send(server, 'GET', '/secrets', { authorization: header })
+      assertChallenges(headers)
+      const body = await assertError(res, 401, 'UNAUTHENTICATED')
+      assert.equal(body.message, 'Authenticate.')
+    })
+  }
+
+  it('answers POST /messages with a malformed credential with 401 and stores nothing', async (t) => {
+    const { server, assertUnchanged } = await serverWithData(t)
+    const { res, headers } = await send(server, 'POST', '/messages', { authorization: 'Basic !!!', 'content-type': 'text/plain' }, 'hi')
+    assertChallenges(headers)
+    await assertError(res, 401, 'UNAUTHENTICATED')
+    await assertUnchanged()
+  })
+
+  it('answers POST /users with a malformed credential with 401 and creates no user', async (t) => {
+    const { server, assertUnchanged } = await serverWithData(t)
+    const { res, headers } = await send(server, 'POST', '/users', { authorization: 'Bearer a b', 'content-type': 'application/json' },
+      '{"username": "mallory", "password": "long enough password"}')
+    assertChallenges(headers)
+    await assertError(res, 401, 'UNAUTHENTICATED')
+    await assertUnchanged()
+  })
+
+  for (const scheme of ['bAsIc', 'BASIC', 'basic']) {
+    it(`takes valid admin credentials under the scheme ${scheme}`, async (t) => {
+      const server = await startTestServer(t)
+      const { res, headers } = await send(server, 'GET', '/secrets', { authorization: `${scheme} ${b64('admin:secret')}` })
+      assert.equal(res.status, 200)
+      assert.deepEqual(headerValues(headers, 'www-authenticate'), [])
+      assert.equal(await res.text(), 'Shhh this is top secret spy stuff!')
+    })
+  }
+
+  it('takes a user\'s credentials with basicAuth under a lower-case scheme', async (t) => {
+    const server = await startTestServer(t)
+    await createUser(server, 'carol', 'carol password')
+    const header = basicAuth('carol', 'carol password').replace(/^Basic/, 'basic')
+    const res = await server.fetch('/secrets', { headers: { authorization: header } })
+    assert.equal(res.status, 200)
   })
 })

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert'
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import { describe, it } from 'node:test'
-import { startTestServer, type TestServer } from '../helper.js'
+import { loggableUrl } from '../../src/plugins/request-context.js'
+import { adminAuth, assertErrorBody, startTestServer, type TestServer } from '../helper.js'
+import { rawExchange, requestIdOf } from '../http.js'
 
 /** Sends `head` and nothing more, then collects what the server says until it closes (or 10 s pass). */
 function stall (server: TestServer, head: string): Promise<string> {
@@ -71,5 +73,71 @@ describe('closing the app', () => {
 
     await server.app.close()
     await closed
+  })
+})
+
+describe('request targets and headers', () => {
+  it('reads an absolute-form target as its path (RFC 9112 §3.2.2), in URLs it builds too', async (t) => {
+    const server = await startTestServer(t)
+    const { res } = await rawExchange(server, `GET ${server.url}/users/9 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)
+    const body = await assertErrorBody(res, 404, 'USER_NOT_FOUND')
+    assert.equal(body.message, 'Not Found: http://127.0.0.1/users/9')
+  })
+
+  it('refuses an invalid or a repeated Host with 400', async (t) => {
+    const server = await startTestServer(t)
+    const bad = await rawExchange(server, 'GET /hello HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n')
+    await assertErrorBody(bad.res, 400, 'INVALID_HOST')
+    const twice = await rawExchange(server, 'GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n')
+    await assertErrorBody(twice.res, 400, 'INVALID_HOST')
+  })
+
+  it('refuses a compressed body with 415 and Accept-Encoding, storing nothing', async (t) => {
+    const server = await startTestServer(t)
+    const res = await server.fetch('/messages', { method: 'POST', headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, body: 'not really gzip' })
+    await assertErrorBody(res, 415, 'UNSUPPORTED_CONTENT_ENCODING')
+    assert.equal(res.headers.get('accept-encoding'), 'identity')
+    const list = await server.fetch('/messages', { headers: { authorization: adminAuth(), accept: 'application/json' } })
+    assert.deepEqual(await list.json(), [])
+  })
+})
+
+describe('the request log', () => {
+  it('leaves out credentials a URL may carry', () => {
+    assert.equal(loggableUrl('http://admin:secret@example.test/secrets'), 'http://example.test/secrets')
+    assert.equal(loggableUrl('/secrets?password=hunter2&name=x&access_token=t&apiKey=k'), '/secrets?password=[redacted]&name=x&access_token=[redacted]&apiKey=[redacted]')
+    assert.equal(loggableUrl('/hello?name=Luis'), '/hello?name=Luis')
+  })
+})
+
+describe('X-Request-Id', () => {
+  for (const sane of ['req-42', '2f1c6a3e-8f0b-4b7e-9d55-0c1e8a7b6d21', 'trace.abc:123@edge_1']) {
+    it(`echoes a sane id (${sane}), in the header and in error bodies`, async (t) => {
+      const server = await startTestServer(t)
+      const ok = await server.fetch('/hello', { headers: { 'x-request-id': sane } })
+      assert.equal(ok.status, 200)
+      assert.equal(ok.headers.get('x-request-id'), sane)
+      const missing = await server.fetch('/users/4', { headers: { 'x-request-id': sane } })
+      assert.equal(missing.headers.get('x-request-id'), sane)
+      assert.equal((await missing.json() as Record<string, unknown>).requestId, sane)
+    })
+  }
+
+  for (const [label, insane] of [['300 characters', 'x'.repeat(300)], ['spaces', 'has a space'], ['angle brackets', '<script>']]) {
+    it(`replaces an id with ${label}`, async (t) => {
+      const server = await startTestServer(t)
+      const res = await server.fetch('/users/4', { headers: { 'x-request-id': insane! } })
+      const id = requestIdOf(res)
+      assert.notEqual(id, insane)
+      assert.match(id, /^[\w.:@-]{1,128}$/)
+      assert.equal((await res.json() as Record<string, unknown>).requestId, id)
+    })
+  }
+
+  it('gives each request without one its own id', async (t) => {
+    const server = await startTestServer(t)
+    const a = requestIdOf(await server.fetch('/hello'))
+    const b = requestIdOf(await server.fetch('/hello'))
+    assert.notEqual(a, b)
   })
 })

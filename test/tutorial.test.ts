@@ -3,13 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { get as httpGet, type IncomingHttpHeaders } from 'node:http'
 import { describe, it } from 'node:test'
 import FormData from 'form-data'
-import { adminAuth, sha256, startTestServer, type TestServer } from '../helper.js'
-import { requestIdOf } from '../http.js'
+import { adminAuth, MESSAGE_TYPES, sha256, startTestServer, type TestServer, TEXT_TYPE } from './helper.js'
+import { requestIdOf } from './http.js'
 
 // What curl sends by itself: every tutorial request carries these, and nothing else unless the command says so.
 const CURL = { accept: '*/*', 'user-agent': 'curl/8.5.0' }
-const TEXT = 'text/plain; charset=utf-8'
-const MESSAGE_TYPES = 'text/plain, application/json, application/octet-stream, multipart/form-data'
 
 /** fetch folds repeated headers into one; node:http keeps each line, to count challenges. */
 function rawGet (url: string): Promise<{ status: number, headers: IncomingHttpHeaders, distinct: NodeJS.Dict<string[]>, body: string }> {
@@ -48,7 +46,7 @@ describe('GET /', () => {
     const server = await startTestServer(t)
     const res = await server.fetch('/', { headers: CURL })
     assert.equal(res.status, 200)
-    assert.equal(res.headers.get('content-type'), TEXT)
+    assert.equal(res.headers.get('content-type'), TEXT_TYPE)
     requestIdOf(res)
     assert.equal(await res.text(), 'Welcome')
   })
@@ -59,7 +57,7 @@ describe('GET /hello', () => {
     const server = await startTestServer(t)
     const res = await server.fetch('/hello', { headers: CURL })
     assert.equal(res.status, 200)
-    assert.equal(res.headers.get('content-type'), TEXT)
+    assert.equal(res.headers.get('content-type'), TEXT_TYPE)
     requestIdOf(res)
     assert.equal(await res.text(), 'Hello John Doe')
   })
@@ -68,7 +66,7 @@ describe('GET /hello', () => {
     const server = await startTestServer(t)
     const res = await server.fetch('/hello?name=Luis', { headers: CURL })
     assert.equal(res.status, 200)
-    assert.equal(res.headers.get('content-type'), TEXT)
+    assert.equal(res.headers.get('content-type'), TEXT_TYPE)
     requestIdOf(res)
     assert.equal(await res.text(), 'Hello Luis')
   })
@@ -80,7 +78,7 @@ describe('/echo', () => {
       const server = await startTestServer(t)
       const res = await server.fetch('/echo', { method, headers: CURL })
       assert.equal(res.status, 200)
-      assert.equal(res.headers.get('content-type'), TEXT)
+      assert.equal(res.headers.get('content-type'), TEXT_TYPE)
       requestIdOf(res)
       assert.equal(await res.text(), `ECHO: ${method}\n`)
     })
@@ -92,7 +90,7 @@ describe('POST /messages', () => {
     const server = await startTestServer(t)
     const res = await postMessage(server, 'application/json', '{"message":"Hello Data"}')
     assert.equal(res.status, 201)
-    assert.equal(res.headers.get('content-type'), TEXT)
+    assert.equal(res.headers.get('content-type'), TEXT_TYPE)
     requestIdOf(res)
     await createdId(res)
     assert.equal(await res.text(), 'JSON Message: {"message": "Hello Data"}')
@@ -102,7 +100,7 @@ describe('POST /messages', () => {
     const server = await startTestServer(t)
     const res = await postMessage(server, 'text/plain', 'Hello Text')
     assert.equal(res.status, 201)
-    assert.equal(res.headers.get('content-type'), TEXT)
+    assert.equal(res.headers.get('content-type'), TEXT_TYPE)
     requestIdOf(res)
     await createdId(res)
     assert.equal(await res.text(), 'Text Message: Hello Text')
@@ -115,7 +113,7 @@ describe('POST /messages', () => {
 
     const res1 = await postMessage(server, 'application/octet-stream', first)
     assert.equal(res1.status, 201)
-    assert.equal(res1.headers.get('content-type'), TEXT)
+    assert.equal(res1.headers.get('content-type'), TEXT_TYPE)
     requestIdOf(res1)
     const id1 = await createdId(res1)
     assert.equal(await res1.text(), 'Binary message written!')
@@ -144,7 +142,7 @@ describe('POST /messages', () => {
 
     const res = await postMessage(server, form.getHeaders()['content-type'] as string, body)
     assert.equal(res.status, 201)
-    assert.equal(res.headers.get('content-type'), TEXT)
+    assert.equal(res.headers.get('content-type'), TEXT_TYPE)
     requestIdOf(res)
     const id = await createdId(res)
     assert.equal(await res.text(), 'Multipart message written!')
@@ -246,7 +244,7 @@ describe('GET /secrets', () => {
     const server = await startTestServer(t)
     const res = await server.fetch('/secrets', { headers: { ...CURL, authorization: 'Basic YWRtaW46c2VjcmV0' } })
     assert.equal(res.status, 200)
-    assert.equal(res.headers.get('content-type'), TEXT)
+    assert.equal(res.headers.get('content-type'), TEXT_TYPE)
     requestIdOf(res)
     assert.equal(await res.text(), 'Shhh this is top secret spy stuff!')
   })

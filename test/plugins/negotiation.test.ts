@@ -1,14 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
 import { XMLParser } from 'fast-xml-parser'
-import { adminAuth, startTestServer, type TestServer } from '../helper.js'
+import { adminAuth, AS_ADMIN_JSON, assertError, JSON_TYPE, PROBLEM_TYPE, serverWithData, startTestServer, type TestServer, TEXT_TYPE, TEXT_XML_TYPE, XML_TYPE } from '../helper.js'
 import { requestIdOf } from '../http.js'
-
-const TEXT = 'text/plain; charset=utf-8'
-const JSON_TYPE = 'application/json; charset=utf-8'
-const XML_TYPE = 'application/xml; charset=utf-8'
-const TEXT_XML_TYPE = 'text/xml; charset=utf-8'
-const PROBLEM_TYPE = 'application/problem+json; charset=utf-8'
 
 const xml = new XMLParser({ ignoreDeclaration: true })
 
@@ -33,7 +27,7 @@ describe('Accept on the text endpoints', () => {
       assert.equal(res.status, 200)
       assert.equal(res.headers.get('vary'), 'Accept')
       if (expected === 'text') {
-        assert.equal(res.headers.get('content-type'), TEXT)
+        assert.equal(res.headers.get('content-type'), TEXT_TYPE)
         assert.equal(await res.text(), 'Hello John Doe')
       } else {
         assert.equal(res.headers.get('content-type'), JSON_TYPE)
@@ -461,7 +455,7 @@ describe('request bodies by media type', () => {
       const server = await startTestServer(t)
       const res = await server.fetch('/messages', { method: 'POST', headers: { 'content-type': contentType }, body })
       assert.equal(res.status, 201)
-      assert.equal(res.headers.get('content-type'), TEXT)
+      assert.equal(res.headers.get('content-type'), TEXT_TYPE)
       assert.equal(await res.text(), reply)
     })
   }
@@ -503,199 +497,46 @@ describe('HEAD', () => {
   })
 })
 
-describe('OPTIONS', () => {
+describe('an Accept header nothing can satisfy', () => {
   const cases: Array<[string, string]> = [
-    ['/', 'GET, HEAD, OPTIONS'],
-    ['/hello', 'GET, HEAD, OPTIONS'],
-    ['/echo', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
-    ['/messages', 'GET, HEAD, POST, OPTIONS'],
-    ['/users', 'GET, HEAD, POST, OPTIONS'],
-    ['/users/2', 'GET, HEAD, PATCH, DELETE, OPTIONS'],
-    ['/secrets', 'GET, HEAD, OPTIONS']
+    ['/hello', 'image/png'],
+    ['/', 'text/html'],
+    ['/users', 'application/pdf'],
+    ['/users/1', 'text/csv'],
+    ['/users/1', 'application/json;q=0, text/html'],
+    ['/health', 'text/plain']
   ]
-  for (const [path, allow] of cases) {
-    it(`OPTIONS ${path} is a 204 with Allow: ${allow}`, async (t) => {
+  for (const [path, accept] of cases) {
+    it(`answers GET ${path} with Accept: ${accept} with a 406 JSON error`, async (t) => {
       const server = await startTestServer(t)
-      const res = await server.fetch(path, { method: 'OPTIONS' })
-      assert.equal(res.status, 204)
-      assert.equal(res.headers.get('allow'), allow)
-      requestIdOf(res)
-      assert.equal(await res.text(), '')
+      const res = await server.fetch(path, { headers: { accept } })
+      await assertError(res, 406, 'NOT_ACCEPTABLE')
     })
   }
 
-  it('OPTIONS on an unknown path is a 404', async (t) => {
-    const server = await startTestServer(t)
-    const res = await server.fetch('/nowhere', { method: 'OPTIONS' })
-    assert.equal(res.status, 404)
-    assert.deepEqual(await res.json(), {
-      status: 404,
-      code: 'NOT_FOUND',
-      message: `Not Found: ${server.url}/nowhere`,
-      requestId: requestIdOf(res)
-    })
-  })
-
-  it('a CORS preflight from a browser is answered with CORS headers', async (t) => {
-    const server = await startTestServer(t)
+  it('answers POST /users with Accept: image/png with 406 and creates no user', async (t) => {
+    const { server, assertUnchanged } = await serverWithData(t)
     const res = await server.fetch('/users', {
-      method: 'OPTIONS',
-      headers: {
-        origin: 'http://example.test',
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization, content-type'
-      }
+      method: 'POST', headers: { ...AS_ADMIN_JSON, accept: 'image/png' }, body: '{"username": "mallory", "password": "long enough password"}'
     })
-    assert.equal(res.status, 204)
-    assert.equal(res.headers.get('allow'), 'GET, HEAD, POST, OPTIONS')
-    assert.ok(['*', 'http://example.test'].includes(res.headers.get('access-control-allow-origin') ?? ''),
-      `Access-Control-Allow-Origin: ${res.headers.get('access-control-allow-origin')}`)
-    assert.match(res.headers.get('access-control-allow-methods') ?? '', /\bPOST\b/)
-    assert.match(res.headers.get('access-control-allow-headers') ?? '', /authorization/i)
+    await assertError(res, 406, 'NOT_ACCEPTABLE')
+    await assertUnchanged()
+  })
+
+  it('answers POST /messages with Accept: image/png with 406 and stores nothing', async (t) => {
+    const { server, assertUnchanged } = await serverWithData(t)
+    const res = await server.fetch('/messages', { method: 'POST', headers: { 'content-type': 'text/plain', accept: 'image/png' }, body: 'hi' })
+    await assertError(res, 406, 'NOT_ACCEPTABLE')
+    await assertUnchanged()
   })
 })
 
-describe('405 Method Not Allowed', () => {
-  const cases: Array<[string, string, string]> = [
-    ['DELETE', '/hello', 'GET, HEAD, OPTIONS'],
-    ['PUT', '/users', 'GET, HEAD, POST, OPTIONS'],
-    ['POST', '/users/2', 'GET, HEAD, PATCH, DELETE, OPTIONS'],
-    ['DELETE', '/secrets', 'GET, HEAD, OPTIONS'],
-    ['PUT', '/messages', 'GET, HEAD, POST, OPTIONS']
-  ]
-  for (const [method, path, allow] of cases) {
-    it(`${method} ${path} is a 405 with Allow: ${allow}`, async (t) => {
-      const server = await startTestServer(t)
-      const res = await server.fetch(path, { method })
-      assert.equal(res.status, 405)
-      assert.equal(res.headers.get('allow'), allow)
-      assert.equal(res.headers.get('content-type'), JSON_TYPE)
-      assert.deepEqual(await res.json(), {
-        status: 405,
-        code: 'METHOD_NOT_ALLOWED',
-        message: `Method ${method} is not allowed here; allowed: ${allow}`,
-        requestId: requestIdOf(res)
-      })
-    })
-  }
-})
-
-describe('404 Not Found', () => {
-  it('names the full request URL, query string included', async (t) => {
+describe('the representation of an error', () => {
+  it('renders an error in the representation the client prefers by q-value', async (t) => {
     const server = await startTestServer(t)
-    const path = '/no/such/thing?a=1&b=two%20words'
-    const res = await server.fetch(path)
+    const res = await server.fetch('/users/999', { headers: { accept: 'application/xml, application/json;q=0.5' } })
     assert.equal(res.status, 404)
-    assert.equal(res.headers.get('content-type'), JSON_TYPE)
-    assert.deepEqual(await res.json(), {
-      status: 404,
-      code: 'NOT_FOUND',
-      message: `Not Found: ${server.url}${path}`,
-      requestId: requestIdOf(res)
-    })
-  })
-
-  for (const id of ['abc', '1.5', '-1', '1e3', '+2', '0x10', '2abc', '99999999999999999999', '9007199254740993']) {
-    it(`GET /users/${id} is a 404, not a 400 or 500`, async (t) => {
-      const server = await startTestServer(t)
-      const res = await server.fetch(`/users/${id}`)
-      assert.equal(res.status, 404)
-      assert.equal(res.headers.get('content-type'), JSON_TYPE)
-      const body = await res.json() as Record<string, unknown>
-      assert.deepEqual(body, { status: 404, code: body.code, message: `Not Found: ${server.url}/users/${id}`, requestId: requestIdOf(res) })
-      assert.match(body.code as string, /NOT_FOUND$/)
-    })
-  }
-
-  it('an id beyond integer range is a 404 for the admin\'s PATCH and DELETE too', async (t) => {
-    const server = await startTestServer(t)
-    for (const method of ['PATCH', 'DELETE']) {
-      const res = await server.fetch('/users/99999999999999999999', method === 'PATCH'
-        ? {
-            method,
-            headers: { authorization: adminAuth(), 'content-type': 'application/json' },
-            body: JSON.stringify({ password: 'a new password' })
-          }
-        : { method, headers: { authorization: adminAuth() } })
-      assert.equal(res.status, 404, `${method}`)
-      const body = await res.json() as Record<string, unknown>
-      assert.equal(body.message, `Not Found: ${server.url}/users/99999999999999999999`)
-    }
-  })
-
-  it('GET /messages/99999999999999999999/content is a 404 for the admin', async (t) => {
-    const server = await startTestServer(t)
-    const res = await server.fetch('/messages/99999999999999999999/content', { headers: { authorization: adminAuth() } })
-    assert.equal(res.status, 404)
-    const body = await res.json() as Record<string, unknown>
-    assert.equal(body.message, `Not Found: ${server.url}/messages/99999999999999999999/content`)
-  })
-})
-
-describe('X-Request-Id', () => {
-  for (const sane of ['req-42', '2f1c6a3e-8f0b-4b7e-9d55-0c1e8a7b6d21', 'trace.abc:123@edge_1']) {
-    it(`echoes a sane id (${sane}), in the header and in error bodies`, async (t) => {
-      const server = await startTestServer(t)
-      const ok = await server.fetch('/hello', { headers: { 'x-request-id': sane } })
-      assert.equal(ok.status, 200)
-      assert.equal(ok.headers.get('x-request-id'), sane)
-      const missing = await server.fetch('/users/4', { headers: { 'x-request-id': sane } })
-      assert.equal(missing.headers.get('x-request-id'), sane)
-      assert.equal((await missing.json() as Record<string, unknown>).requestId, sane)
-    })
-  }
-
-  for (const [label, insane] of [['300 characters', 'x'.repeat(300)], ['spaces', 'has a space'], ['angle brackets', '<script>']]) {
-    it(`replaces an id with ${label}`, async (t) => {
-      const server = await startTestServer(t)
-      const res = await server.fetch('/users/4', { headers: { 'x-request-id': insane! } })
-      const id = requestIdOf(res)
-      assert.notEqual(id, insane)
-      assert.match(id, /^[\w.:@-]{1,128}$/)
-      assert.equal((await res.json() as Record<string, unknown>).requestId, id)
-    })
-  }
-
-  it('gives each request without one its own id', async (t) => {
-    const server = await startTestServer(t)
-    const a = requestIdOf(await server.fetch('/hello'))
-    const b = requestIdOf(await server.fetch('/hello'))
-    assert.notEqual(a, b)
-  })
-})
-
-describe('GET /health and GET /ready', () => {
-  it('GET /health says the process is alive', async (t) => {
-    const server = await startTestServer(t)
-    const res = await server.fetch('/health')
-    assert.equal(res.status, 200)
-    assert.equal(res.headers.get('content-type'), JSON_TYPE)
-    requestIdOf(res)
-    assert.deepEqual(await res.json(), { status: 'ok' })
-  })
-
-  it('GET /ready says the database answers and no Redis is configured', async (t) => {
-    const server = await startTestServer(t)
-    const res = await server.fetch('/ready')
-    assert.equal(res.status, 200)
-    assert.equal(res.headers.get('content-type'), JSON_TYPE)
-    assert.deepEqual(await res.json(), { status: 'ready', database: 'ok', redis: 'not configured' })
-  })
-
-  it('GET /ready is a 503 with Retry-After when the database does not answer, while /health stays up', async (t) => {
-    const server = await startTestServer(t)
-    t.mock.method(server.app, 'pingDatabase', async () => { throw new Error('connection refused') })
-    const res = await server.fetch('/ready')
-    assert.equal(res.status, 503)
-    assert.equal(res.headers.get('content-type'), JSON_TYPE)
-    assert.match(res.headers.get('retry-after') ?? '', /^\d+$/)
-    const body = await res.json() as Record<string, unknown>
-    assert.deepEqual(body, { status: 503, code: 'SERVICE_UNAVAILABLE', message: body.message, requestId: requestIdOf(res) })
-    assert.equal(typeof body.message, 'string')
-    assert.doesNotMatch(body.message as string, /connection refused/)
-
-    const health = await server.fetch('/health')
-    assert.equal(health.status, 200)
-    assert.deepEqual(await health.json(), { status: 'ok' })
+    assert.match(res.headers.get('content-type') ?? '', /^application\/xml/)
+    assert.match(await res.text(), /<code>USER_NOT_FOUND<\/code>/)
   })
 })
