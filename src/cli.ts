@@ -20,7 +20,7 @@ async function withAccounts<T> (config: Config, work: (accounts: Accounts) => Pr
   const db = await openDatabase(config)
   try {
     await migrate(db, { demoData: config.demoData })
-    return await work(createAccounts(createRepositories(db), { adminUser: config.adminUser, tokenTtlSeconds: config.tokenTtlSeconds }))
+    return await work(createAccounts(createRepositories(db), config))
   } finally {
     await db.close()
   }

@@ -66,6 +66,7 @@ const DECLARATIONS = {
   bodyLimit: { flag: '--body-limit', env: 'BODY_LIMIT', kind: 'size', default: '10mb', help: 'largest message or file' },
   multipartParts: { flag: '--multipart-parts', env: 'MULTIPART_PARTS', kind: 'integer', default: '10', min: 1, max: 1000, help: 'most fields and files in one multipart body' },
   tokenTtlSeconds: { flag: '--token-ttl', env: 'TOKEN_TTL', kind: 'integer', default: '3600', min: 60, max: 31_536_000, help: 'bearer token lifetime, seconds' },
+  sessionTtlSeconds: { flag: '--session-ttl', env: 'SESSION_TTL', kind: 'integer', default: '2592000', min: 60, max: 31_536_000, help: 'lifetime of a login at /api (a web app\'s session), seconds; 30 days by default' },
   rateLimit: { flag: '--rate-limit', env: 'RATE_LIMIT', kind: 'integer', default: '0', min: 0, max: 100_000_000, help: 'requests per client address and window; 0: no quota' },
   rateLimitWindowSeconds: { flag: '--rate-limit-window', env: 'RATE_LIMIT_WINDOW', kind: 'integer', default: '60', min: 1, max: 86_400, help: 'the window of --rate-limit, seconds' },
   authFailureLimit: { flag: '--auth-failure-limit', env: 'AUTH_FAILURE_LIMIT', kind: 'integer', default: '10', min: 1, max: 1_000_000, help: 'failed authentications per client address and window before 429' },

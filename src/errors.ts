@@ -99,6 +99,11 @@ export const InternalError = () => new HttpError(500, 'INTERNAL_ERROR', 'Interna
 
 export const UsernameTaken = (username: string) => Conflict(`Conflict: the username ${username} is taken`, 'USERNAME_TAKEN')
 
+export const EmailTaken = () => Conflict('Conflict: the email is taken', 'EMAIL_TAKEN')
+
+/** A login by email and password that matched no user. */
+export const InvalidCredentials = () => new HttpError(401, 'INVALID_CREDENTIALS', 'Invalid credentials: no user has this email and password')
+
 export const UserNotFound = (username: string) => new HttpError(404, 'USER_NOT_FOUND', `Not Found: no user named ${username}`)
 
 /**
@@ -110,9 +115,12 @@ export class DataError extends Error {
   override name = 'DataError'
 }
 
-/** A unique key is taken. */
+/** A unique key is taken; `column` names it where the engine says (`username`, `email_key`). */
 export class UniqueViolation extends DataError {
   override name = 'UniqueViolation'
+  constructor (message: string, readonly column?: string) {
+    super(message)
+  }
 }
 
 /** The database cannot be reached, or has no connection free: worth a retry after `retryAfterSeconds`. */

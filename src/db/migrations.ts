@@ -1,3 +1,4 @@
+import { slugFor } from '../lib/slug.js'
 import type { Db, Queryable } from './types.js'
 
 /** What differs between engines; migrations name it, never spell it. */
@@ -41,6 +42,14 @@ interface Migration {
   readonly version: number
   readonly name: string
   readonly statements: (t: DialectTypes) => string[]
+  /** Fills what SQL alone cannot compute for the rows already there, after the statements. */
+  readonly backfill?: (tx: Queryable) => Promise<void>
+}
+
+/** Every article without a slug gets one (those written before slugs existed). */
+async function addSlugs (tx: Queryable): Promise<void> {
+  const rows = await tx.all<{ id: number, title: string }>('SELECT id, title FROM articles WHERE slug IS NULL')
+  for (const row of rows) await tx.run('UPDATE articles SET slug = ? WHERE id = ?', [slugFor(row.title), row.id])
 }
 
 /** Append only: a released migration is never edited, a change is a new version. */
@@ -116,6 +125,51 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at TEXT NOT NULL
       )`
     ]
+  },
+  {
+    version: 3,
+    name: 'the RealWorld API: emails and profiles, slugs, tags, favorites, follows and comments',
+    statements: (t) => [
+      'ALTER TABLE users ADD COLUMN email TEXT',
+      // the email as compared: lower case, so one address cannot sign up twice in two spellings
+      'ALTER TABLE users ADD COLUMN email_key TEXT',
+      'CREATE UNIQUE INDEX users_email_key ON users (email_key)',
+      'ALTER TABLE users ADD COLUMN bio TEXT',
+      'ALTER TABLE users ADD COLUMN image TEXT',
+      'ALTER TABLE articles ADD COLUMN slug TEXT',
+      'CREATE UNIQUE INDEX articles_slug ON articles (slug)',
+      // the feed: the articles of the authors a user follows, newest first
+      'CREATE INDEX articles_author_id ON articles (author_id, id)',
+      `CREATE TABLE article_tags (
+        article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (article_id, tag)
+      )`,
+      'CREATE INDEX article_tags_tag ON article_tags (tag, article_id)',
+      `CREATE TABLE favorites (
+        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, article_id)
+      )`,
+      'CREATE INDEX favorites_article_id ON favorites (article_id, user_id)',
+      `CREATE TABLE follows (
+        follower_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        followed_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        PRIMARY KEY (follower_id, followed_id)
+      )`,
+      'CREATE INDEX follows_followed_id ON follows (followed_id, follower_id)',
+      `CREATE TABLE comments (
+        id ${t.id},
+        article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        author_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+      'CREATE INDEX comments_article_id ON comments (article_id, id)'
+    ],
+    backfill: addSlugs
   }
 ]
 
@@ -142,8 +196,8 @@ async function seedDemoData (tx: Queryable): Promise<void> {
     await tx.run('INSERT INTO users (username, password_hash, created_at) VALUES (?, NULL, ?)', [username, now])
   }
   for (const a of DEMO_ARTICLES) {
-    await tx.run(`INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, 1, ?, ?)`, [a.title, a.summary, a.body, a.authorId, a.author, now, now])
+    await tx.run(`INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at, slug)
+      VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`, [a.title, a.summary, a.body, a.authorId, a.author, now, now, slugFor(a.title)])
   }
 }
 
@@ -169,6 +223,7 @@ export async function migrate (db: Db, options: { demoData: boolean }): Promise<
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue
       for (const statement of migration.statements(TYPES[db.dialect])) await tx.run(statement)
+      await migration.backfill?.(tx)
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
         [migration.version, migration.name, new Date().toISOString()])
       applied.push(migration.version)

@@ -5,7 +5,7 @@ import type { Db, Queryable, RunResult, SqlValue } from './types.js'
 
 export interface PoolOptions {
   readonly max: number
-  /** How long a query may wait for a free connection before the request gets 503. */
+  /** How long a query may wait for a free connection before it fails as DatabaseUnavailable. */
   readonly acquireTimeoutMs: number
   /** Told of errors on idle connections (the server restarted, a proxy cut them). */
   readonly onIdleError: (err: Error) => void
@@ -27,7 +27,8 @@ export function numberPlaceholders (sql: string): string {
 
 function translate (err: unknown): unknown {
   const code = (err as { code?: unknown }).code
-  if (code === UNIQUE_VIOLATION) return new UniqueViolation((err as Error).message)
+  // detail: "Key (email_key)=(…) already exists."
+  if (code === UNIQUE_VIOLATION) return new UniqueViolation((err as Error).message, /^Key \((\w+)\)/.exec((err as { detail?: string }).detail ?? '')?.[1])
   if (code === DISK_FULL) return new DiskFull((err as Error).message)
   if (typeof code === 'string' && (UNAVAILABLE.has(code) || code.startsWith('08'))) {
     return new DatabaseUnavailable('Service Unavailable: the database cannot be reached', 2)

@@ -11,7 +11,9 @@ const noop = () => {}
 function translate (err: unknown): unknown {
   const code = (err as { code?: unknown }).code
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    return new UniqueViolation((err as Error).message)
+    // "UNIQUE constraint failed: users.email_key"
+    const message = (err as Error).message
+    return new UniqueViolation(message, /failed: \w+\.(\w+)/.exec(message)?.[1])
   }
   if (code === 'SQLITE_FULL') return new DiskFull((err as Error).message)
   return err

@@ -5,6 +5,7 @@ import { DEMO_ADMIN_PASSWORD, type Config } from '../config.js'
 import { Forbidden, TooManyRequests, Unauthenticated } from '../errors.js'
 import { verifyPassword } from '../lib/password.js'
 import type { AuthRequirement } from '../route-config.js'
+import { DECOY_HASH } from '../services/accounts.js'
 import type { Principal } from '../schemas/common.js'
 import { USERNAME_PATTERN } from '../schemas/users.js'
 import { addRouteHook } from './route-hooks.js'
@@ -18,17 +19,11 @@ declare module 'fastify' {
 }
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
+/** `Token` is the RealWorld API's name for a bearer token; both work everywhere. */
+const TOKEN_SCHEMES = new Set(['bearer', 'token'])
 const POSSIBLE_USERNAME = new RegExp(USERNAME_PATTERN)
 const VERIFIED_TTL_MS = 5 * 60_000
 const VERIFIED_MAX_ENTRIES = 10_000
-
-/**
- * Checked against when the user is unknown, so that costs as much as a wrong
- * password and timing tells nothing. Its password was random and thrown away;
- * a constant (made by hashPassword, with its parameters) spares every start a
- * 32 MiB scrypt.
- */
-const DECOY_HASH = 'scrypt$32768$8$1$5zew96BYVFAc8ayElaXCPw$EkiIgKoy4KQDQRoB8lTz2yEXirXZbnd5rn-ONEY1Y_U'
 
 const sha256 = (value: string | Buffer) => createHash('sha256').update(value).digest()
 
@@ -96,13 +91,13 @@ export default fp<{ config: Config, verifyPassword?: typeof verifyPassword }>(as
     if (scheme === 'basic') {
       const basic = parseBasic(credentials)
       if (basic !== undefined) principal = await verifyBasic(basic.username, basic.password)
-    } else if (scheme === 'bearer' && TOKEN68.test(credentials)) {
+    } else if (TOKEN_SCHEMES.has(scheme) && TOKEN68.test(credentials)) {
       principal = await verifyBearer(credentials)
       if (principal !== undefined) request.bearerToken = credentials
     }
     if (principal !== undefined) return principal
     await limiter.recordFailure(request.ip)
-    throw Unauthenticated(scheme === 'bearer' ? 'The token is invalid, expired or revoked' : undefined)
+    throw Unauthenticated(TOKEN_SCHEMES.has(scheme) ? 'The token is invalid, expired or revoked' : undefined)
   }
 
   app.decorateRequest('principal', null)

@@ -1,4 +1,5 @@
 import type { Db, Queryable, SqlValue } from '../db/index.js'
+import { slugFor } from '../lib/slug.js'
 import type { Article } from '../schemas/articles.js'
 
 export interface StoredArticle extends Article {
@@ -122,9 +123,9 @@ export function createArticlesRepository (db: Db) {
     async create (fields: ArticleFields, authorId: number | null, author: string, tx: Queryable = db): Promise<StoredArticle> {
       const now = new Date().toISOString()
       const row = await tx.one<ArticleRow>(
-        `INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${COLUMNS}`,
-        [fields.title, fields.summary, fields.body, authorId, author, now, now])
+        `INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at, slug)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING ${COLUMNS}`,
+        [fields.title, fields.summary, fields.body, authorId, author, now, now, slugFor(fields.title)])
       return toArticle(row!)
     },
 
@@ -140,7 +141,143 @@ export function createArticlesRepository (db: Db) {
     /** False when there is no such article. */
     async delete (id: number, tx: Queryable = db): Promise<boolean> {
       return (await tx.run('DELETE FROM articles WHERE id = ?', [id])).changes > 0
+    },
+
+    /** The id and author of the article with this slug (what a check before a write needs). */
+    async findIdBySlug (slug: string, tx: Queryable = db): Promise<{ id: number, authorId: number | null } | undefined> {
+      const row = await tx.one<{ id: number, author_id: number | null }>('SELECT id, author_id FROM articles WHERE slug = ?', [slug])
+      return row === undefined ? undefined : { id: Number(row.id), authorId: row.author_id === null ? null : Number(row.author_id) }
+    },
+
+    /**
+     * A page of articles as a reader sees them: each with its author's profile, its tags
+     * and favorites, newest first, and the total that match. Three queries whatever the
+     * page's size (two for an empty one); each filter is an index seek (tag, author, favorited by, feed of).
+     */
+    async page (filter: ArticleFilter, viewerId: number | null, limit: number, offset: number, tx: Queryable = db): Promise<{ articles: ReaderArticle[], count: number }> {
+      const where: string[] = []
+      const params: SqlValue[] = []
+      if (filter.slug !== undefined) { where.push('a.slug = ?'); params.push(filter.slug) }
+      if (filter.tag !== undefined) { where.push('a.id IN (SELECT article_id FROM article_tags WHERE tag = ?)'); params.push(filter.tag) }
+      if (filter.author !== undefined) { where.push('a.author = ?'); params.push(filter.author) }
+      if (filter.favoritedBy !== undefined) {
+        where.push('a.id IN (SELECT f.article_id FROM favorites f JOIN users u ON u.id = f.user_id WHERE u.username = ?)')
+        params.push(filter.favoritedBy)
+      }
+      if (filter.feedOf !== undefined) { where.push('a.author_id IN (SELECT followed_id FROM follows WHERE follower_id = ?)'); params.push(filter.feedOf) }
+      const condition = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`
+      const rows = await tx.all<ReaderArticleRow>(
+        `SELECT a.id, a.slug, a.title, a.summary, a.body, a.author, a.author_id, a.created_at, a.updated_at, u.bio, u.image,
+           (SELECT COUNT(*) FROM favorites f WHERE f.article_id = a.id) AS favorites_count,
+           EXISTS (SELECT 1 FROM favorites f WHERE f.article_id = a.id AND f.user_id = ?) AS favorited,
+           EXISTS (SELECT 1 FROM follows w WHERE w.followed_id = a.author_id AND w.follower_id = ?) AS following
+         FROM articles a LEFT JOIN users u ON u.id = a.author_id
+         ${condition} ORDER BY a.id DESC LIMIT ? OFFSET ?`,
+        [viewerId, viewerId, ...params, limit, offset])
+      const count = Number((await tx.one<{ n: number }>(`SELECT COUNT(*) AS n FROM articles a ${condition}`, params))!.n)
+      const tags = await tagsOf(tx, rows.map((row) => Number(row.id)))
+      return { articles: rows.map((row) => toReaderArticle(row, tags.get(Number(row.id)) ?? [])), count }
+    },
+
+    /** Replaces the article's tags, kept in the order given. */
+    async setTags (id: number, tags: readonly string[], tx: Queryable = db): Promise<void> {
+      await tx.run('DELETE FROM article_tags WHERE article_id = ?', [id])
+      for (const [position, tag] of [...new Set(tags)].entries()) {
+        await tx.run('INSERT INTO article_tags (article_id, position, tag) VALUES (?, ?, ?)', [id, position, tag])
+      }
+    },
+
+    /** Every tag in use, the most used first. */
+    async tags (tx: Queryable = db): Promise<string[]> {
+      const rows = await tx.all<{ tag: string }>('SELECT tag FROM article_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag')
+      return rows.map((row) => row.tag)
     }
   }
+}
+
+/** What a page of articles is narrowed to; every field is optional. */
+export interface ArticleFilter {
+  readonly slug?: string
+  readonly tag?: string
+  readonly author?: string
+  /** The username of a user who favorited them. */
+  readonly favoritedBy?: string
+  /** The id of a user: the articles of the authors they follow. */
+  readonly feedOf?: number
+}
+
+/** The author of an article as a reader sees them; `following` is the reader's. */
+export interface Profile {
+  readonly username: string
+  readonly bio: string | null
+  readonly image: string | null
+  readonly following: boolean
+}
+
+export interface ReaderArticle {
+  readonly id: number
+  readonly slug: string
+  readonly title: string
+  readonly summary: string | null
+  readonly body: string
+  readonly tags: readonly string[]
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly favorited: boolean
+  readonly favoritesCount: number
+  readonly authorId: number | null
+  readonly author: Profile
+}
+
+interface ReaderArticleRow {
+  id: number
+  slug: string
+  title: string
+  summary: string | null
+  body: string
+  author: string
+  author_id: number | null
+  created_at: string
+  updated_at: string
+  bio: string | null
+  image: string | null
+  favorites_count: number
+  favorited: number | boolean
+  following: number | boolean
+}
+
+/** SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean. */
+export const truthy = (value: number | boolean | string): boolean => value === true || Number(value) === 1
+
+function toReaderArticle (row: ReaderArticleRow, tags: readonly string[]): ReaderArticle {
+  return {
+    id: Number(row.id),
+    slug: row.slug,
+    title: row.title,
+    summary: row.summary,
+    body: row.body,
+    tags,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    favorited: truthy(row.favorited),
+    favoritesCount: Number(row.favorites_count),
+    authorId: row.author_id === null ? null : Number(row.author_id),
+    author: { username: row.author, bio: row.bio ?? null, image: row.image ?? null, following: truthy(row.following) }
+  }
+}
+
+/** The tags of several articles in one query, each article's in its own order. */
+async function tagsOf (tx: Queryable, ids: readonly number[]): Promise<Map<number, string[]>> {
+  const byArticle = new Map<number, string[]>()
+  if (ids.length === 0) return byArticle
+  const rows = await tx.all<{ article_id: number, tag: string }>(
+    `SELECT article_id, tag FROM article_tags WHERE article_id IN (${ids.map(() => '?').join(', ')}) ORDER BY article_id, position`, ids)
+  for (const row of rows) {
+    const id = Number(row.article_id)
+    const list = byArticle.get(id)
+    if (list === undefined) byArticle.set(id, [row.tag])
+    else list.push(row.tag)
+  }
+  return byArticle
 }
 export type ArticlesRepository = ReturnType<typeof createArticlesRepository>

@@ -1,5 +1,8 @@
 import type { Db } from '../db/index.js'
 import { createArticlesRepository } from './articles.js'
+import { createCommentsRepository } from './comments.js'
+import { createFavoritesRepository } from './favorites.js'
+import { createFollowsRepository } from './follows.js'
 import { createFilesRepository } from './files.js'
 import { createMessagesRepository } from './messages.js'
 import { createTokensRepository } from './tokens.js'
@@ -11,7 +14,10 @@ export function createRepositories (db: Db) {
     articles: createArticlesRepository(db),
     files: createFilesRepository(db),
     tokens: createTokensRepository(db),
-    messages: createMessagesRepository(db)
+    messages: createMessagesRepository(db),
+    follows: createFollowsRepository(db),
+    favorites: createFavoritesRepository(db),
+    comments: createCommentsRepository(db)
   }
 }
 export type Repositories = ReturnType<typeof createRepositories>
