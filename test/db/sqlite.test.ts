@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it, type TestContext } from 'node:test'
 import Database from 'better-sqlite3'
 import { createDb, type Db } from '../../src/db/index.js'
-import { MIGRATIONS, migrate } from '../../src/db/migrations.js'
+import { migrate } from '../../src/db/migrations.js'
 import { UniqueViolation } from '../../src/errors.js'
 import { createRepositories } from '../../src/repositories/index.js'
 import { tempDir } from '../helper.js'
@@ -16,26 +17,30 @@ async function openDb (t: TestContext, demoData = true): Promise<Db> {
   return db
 }
 
-describe('migrate', () => {
-  it('creates the schema once and seeds the tutorial users', async (t) => {
-    const db = await openDb(t)
-    assert.deepEqual(await migrate(db, { demoData: true }), { applied: [], created: false })
-    const versions = await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
-    assert.deepEqual(versions.map((v) => Number(v.version)), MIGRATIONS.map((m) => m.version))
-    assert.deepEqual(await createRepositories(db).users.list(10), [
-      { id: 1, username: 'john' }, { id: 2, username: 'steve' }, { id: 3, username: 'bill' }
-    ])
-  })
-
-  it('leaves a new database empty without demo data', async (t) => {
-    const db = await openDb(t, false)
-    assert.deepEqual(await createRepositories(db).users.list(10), [])
+describe('openSqlite', () => {
+  it('creates the folders of a new database file', async (t) => {
+    const path = join(tempDir(t), 'a', 'b', 'app.db')
+    const db = await createDb(path)
+    t.after(() => db.close())
+    await db.run('CREATE TABLE t (x INTEGER)')
+    assert.equal(existsSync(path), true)
   })
 
   it('uses WAL and full synchronous commits', async (t) => {
     const db = await openDb(t)
     assert.equal((await db.one<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal')
     assert.equal((await db.one<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous, 2)
+  })
+
+  it('answers ping, and has no pool', async (t) => {
+    const db = await openDb(t)
+    await db.ping()
+    assert.equal(db.poolStats(), undefined)
+  })
+
+  it('enforces foreign keys', async (t) => {
+    const db = await openDb(t)
+    assert.equal((await db.one<{ foreign_keys: number }>('PRAGMA foreign_keys'))?.foreign_keys, 1)
   })
 })
 
@@ -111,28 +116,5 @@ describe('sqlite transactions', () => {
   it('turns a unique constraint into UniqueViolation', async (t) => {
     const db = await openDb(t)
     await assert.rejects(createRepositories(db).users.create('john', null), UniqueViolation)
-  })
-})
-
-describe('messages repository', () => {
-  it('stores a message with its parts and deletes them together', async (t) => {
-    const db = await openDb(t)
-    const { messages } = createRepositories(db)
-    const body = Buffer.from([0, 1, 2, 255])
-    const stored = await messages.create({
-      userId: 2,
-      sender: 'steve',
-      contentType: 'multipart/form-data; boundary=x',
-      body,
-      sha256: 'abc',
-      parts: [{ name: 'f', filename: 'a.bin', contentType: 'application/octet-stream', body: Buffer.from('xyz'), sha256: 'def' }]
-    })
-    assert.deepEqual(await messages.findById(stored.id), stored)
-    assert.deepEqual(stored.parts, [{ name: 'f', filename: 'a.bin', contentType: 'application/octet-stream', size: 3, sha256: 'def' }])
-    assert.deepEqual((await messages.content(stored.id))?.body, body)
-    assert.deepEqual((await messages.list(10, undefined, 2)).map((m) => m.id), [stored.id])
-    assert.deepEqual(await messages.list(10, undefined, 3), [])
-    assert.equal(await messages.delete(stored.id), true)
-    assert.equal((await db.one<{ n: number }>('SELECT count(*) AS n FROM message_parts'))?.n, 0)
   })
 })
