@@ -183,8 +183,8 @@ describe('serving beyond loopback', { concurrency: true }, () => {
 
 describe('restful-api migrate', { concurrency: true }, () => {
   const TABLES = [
-    'articles', 'articles_fts', 'articles_fts_config', 'articles_fts_data', 'articles_fts_docsize', 'articles_fts_idx',
-    'files', 'message_parts', 'messages', 'schema_migrations', 'tokens', 'users'
+    'article_tags', 'articles', 'articles_fts', 'articles_fts_config', 'articles_fts_data', 'articles_fts_docsize', 'articles_fts_idx',
+    'comments', 'favorites', 'files', 'follows', 'message_parts', 'messages', 'schema_migrations', 'tokens', 'users'
   ]
   const DEMO_USERS = [{ id: 1, username: 'john' }, { id: 2, username: 'steve' }, { id: 3, username: 'bill' }]
 
