@@ -204,9 +204,10 @@ async function seedDemoData (tx: Queryable): Promise<void> {
 /**
  * Brings the schema to the newest version in one transaction, so concurrent
  * starts (workers, hosts) apply each migration exactly once. A database that
- * had no schema gets the demo data when asked for.
+ * had no schema gets the demo data when asked for. `upTo` stops at a version: the schema
+ * of an earlier release, to test that a database of that release upgrades in place.
  */
-export async function migrate (db: Db, options: { demoData: boolean }): Promise<MigrationResult> {
+export async function migrate (db: Db, options: { demoData: boolean, upTo?: number }): Promise<MigrationResult> {
   return await db.transaction(async (tx) => {
     // SQLite's BEGIN IMMEDIATE already excludes other writers; PostgreSQL needs a lock
     // that is held before the table exists, and statements that then see what the
@@ -221,7 +222,7 @@ export async function migrate (db: Db, options: { demoData: boolean }): Promise<
     const created = done.size === 0
     const applied: number[] = []
     for (const migration of MIGRATIONS) {
-      if (done.has(migration.version)) continue
+      if (done.has(migration.version) || migration.version > (options.upTo ?? Infinity)) continue
       for (const statement of migration.statements(TYPES[db.dialect])) await tx.run(statement)
       await migration.backfill?.(tx)
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
