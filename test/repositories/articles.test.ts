@@ -2,9 +2,11 @@ import { strict as assert } from 'node:assert'
 import { describe, it, type TestContext } from 'node:test'
 import type { Db } from '../../src/db/index.js'
 import { InvalidText } from '../../src/errors.js'
+import { createRepositories, type Repositories } from '../../src/repositories/index.js'
 import { createArticlesRepository, type ArticleFields, type SearchPosition, type StoredArticle } from '../../src/repositories/articles.js'
 import { createUsersRepository } from '../../src/repositories/users.js'
 import { assertTimestamp, countRows, openFreshDb, UNSTORABLE_TEXT } from '../db/fresh-db.js'
+import { counting, setUpAccounts, writeArticle } from './fixtures.js'
 
 const fields = (title: string, body: string, summary: string | null = null): ArticleFields => ({ title, summary, body })
 
@@ -284,5 +286,94 @@ describe('articles repository', () => {
       await articles.create(fields('Paging four', 'All about other things'), 2, 'bob')
       assert.deepEqual(ids(await articles.search('paging four', 10)), [6])
     })
+  })
+})
+
+describe('a page of articles as a reader sees it', () => {
+  it('runs the same three queries for a page of 1 and a page of 20', async (t) => {
+    const { db, repos } = await setUpAccounts(t)
+    await writeArticle(repos, 1, 'alice', 'first', ['a', 'b'])
+    await repos.favorites.add(2, 1)
+    await repos.follows.follow(2, 1)
+    const one = counting(db)
+    const page1 = await createRepositories(one.db).articles.page({}, 2, 20, 0)
+    assert.equal(page1.articles.length, 1)
+    for (let i = 2; i <= 25; i++) await writeArticle(repos, (i % 3) + 1, ['alice', 'bob', 'carol'][i % 3]!, `article ${i}`, [`t${i % 4}`, 'common'])
+    for (let i = 2; i <= 25; i++) await repos.favorites.add(1 + (i % 3), i)
+    const twenty = counting(db)
+    const page20 = await createRepositories(twenty.db).articles.page({}, 2, 20, 0)
+    assert.equal(page20.articles.length, 20)
+    assert.equal(page20.count, 25)
+    assert.equal(one.statements.length, 3, one.statements.join('\n'))
+    assert.equal(twenty.statements.length, 3, twenty.statements.join('\n'))
+    assert.deepEqual(twenty.statements.slice(0, 2), one.statements.slice(0, 2))
+    // the tags query differs only in its number of placeholders, one per article
+    assert.equal((twenty.statements[2]!.match(/\?/g) ?? []).length, 20)
+  })
+
+  it('gives each article its author\'s profile, tags in order, favorites and the reader\'s view', async (t) => {
+    const { repos } = await setUpAccounts(t)
+    await repos.users.updateAccount(1, { bio: 'I write', image: 'https://example.org/a.png' })
+    const article = await writeArticle(repos, 1, 'alice', 'Hello', ['zeta', 'alpha', 'zeta'])
+    await repos.favorites.add(2, article.id)
+    await repos.favorites.add(3, article.id)
+    await repos.favorites.add(3, article.id)
+    await repos.follows.follow(2, 1)
+    const { slug } = (await repos.articles.page({}, null, 1, 0)).articles[0]!
+    const asBob = (await repos.articles.page({ slug }, 2, 20, 0)).articles[0]!
+    assert.deepEqual({ ...asBob, createdAt: undefined, updatedAt: undefined }, {
+      id: article.id,
+      slug: asBob.slug,
+      title: 'Hello',
+      summary: 'about Hello',
+      body: 'Hello body',
+      tags: ['zeta', 'alpha'],
+      createdAt: undefined,
+      updatedAt: undefined,
+      favorited: true,
+      favoritesCount: 2,
+      authorId: 1,
+      author: { username: 'alice', bio: 'I write', image: 'https://example.org/a.png', following: true }
+    })
+    assert.match(asBob.slug, /^hello-[0-9a-f]{8}$/)
+    const anonymous = (await repos.articles.page({}, null, 20, 0)).articles[0]!
+    assert.equal(anonymous.favorited, false)
+    assert.equal(anonymous.author.following, false)
+    assert.equal(anonymous.favoritesCount, 2)
+  })
+
+  it('filters by tag, author, favorited-by and feed, newest first, with the total of all pages', async (t) => {
+    const { repos } = await setUpAccounts(t)
+    const a1 = await writeArticle(repos, 1, 'alice', 'a1', ['x'])
+    const b1 = await writeArticle(repos, 2, 'bob', 'b1', ['x', 'y'])
+    const c1 = await writeArticle(repos, 3, 'carol', 'c1', ['y'])
+    const a2 = await writeArticle(repos, 1, 'alice', 'a2')
+    await repos.favorites.add(3, a1.id)
+    await repos.favorites.add(3, b1.id)
+    await repos.follows.follow(2, 1)
+    await repos.follows.follow(2, 3)
+    const ids = async (filter: Parameters<Repositories['articles']['page']>[0], limit = 20, offset = 0) => {
+      const { articles, count } = await repos.articles.page(filter, 2, limit, offset)
+      return { ids: articles.map((a) => a.id), count }
+    }
+    assert.deepEqual(await ids({ tag: 'x' }), { ids: [b1.id, a1.id], count: 2 })
+    assert.deepEqual(await ids({ author: 'alice' }), { ids: [a2.id, a1.id], count: 2 })
+    assert.deepEqual(await ids({ favoritedBy: 'carol' }), { ids: [b1.id, a1.id], count: 2 })
+    assert.deepEqual(await ids({ feedOf: 2 }), { ids: [a2.id, c1.id, a1.id], count: 3 })
+    assert.deepEqual(await ids({ feedOf: 2 }, 1, 1), { ids: [c1.id], count: 3 })
+    assert.deepEqual(await ids({ tag: 'y', author: 'carol' }), { ids: [c1.id], count: 1 })
+    assert.deepEqual(await ids({ feedOf: 1 }), { ids: [], count: 0 })
+    assert.deepEqual(await ids({}, 2, 10), { ids: [], count: 4 })
+  })
+
+  it('lists the tags in use, the most used first, and none of a deleted article', async (t) => {
+    const { repos } = await setUpAccounts(t)
+    await writeArticle(repos, 1, 'alice', 'one', ['rare', 'common'])
+    const two = await writeArticle(repos, 1, 'alice', 'two', ['common'])
+    const gone = await writeArticle(repos, 2, 'bob', 'three', ['gone'])
+    await repos.articles.delete(gone.id)
+    assert.deepEqual(await repos.articles.tags(), ['common', 'rare'])
+    await repos.articles.setTags(two.id, [])
+    assert.deepEqual(await repos.articles.tags(), ['common', 'rare'])
   })
 })

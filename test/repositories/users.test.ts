@@ -4,6 +4,7 @@ import { InvalidText, UniqueViolation } from '../../src/errors.js'
 import { createRepositories } from '../../src/repositories/index.js'
 import { createUsersRepository } from '../../src/repositories/users.js'
 import { assertTimestamp, countRows, openFreshDb, UNSTORABLE_TEXT } from '../db/fresh-db.js'
+import { setUpAccounts, writeArticle } from './fixtures.js'
 
 describe('users repository', () => {
   it('creates a user and finds it by id and by name', async (t) => {
@@ -126,5 +127,26 @@ describe('users repository', () => {
 
     const carol = await db.transaction(async (tx) => await createUsersRepository(tx).create('carol', null))
     assert.deepEqual(await users.findById(carol.id), carol)
+  })
+})
+
+describe('accounts', () => {
+  it('find a user by email in any letter case, and refuse a second spelling of one address', async (t) => {
+    const { repos } = await setUpAccounts(t)
+    assert.equal((await repos.users.findByEmail('ALICE@example.ORG'))?.username, 'alice')
+    await assert.rejects(repos.users.createAccount({ username: 'alice2', email: 'Alice@Example.org', passwordHash: 'x' }),
+      (err: unknown) => err instanceof UniqueViolation && err.column === 'email_key')
+    await assert.rejects(repos.users.createAccount({ username: 'alice', email: 'new@example.org', passwordHash: 'x' }),
+      (err: unknown) => err instanceof UniqueViolation && err.column === 'username')
+  })
+
+  it('rename a user everywhere a row keeps the name it was written under', async (t) => {
+    const { repos } = await setUpAccounts(t)
+    const article = await writeArticle(repos, 1, 'alice', 'mine')
+    const renamed = await repos.users.updateAccount(1, { username: 'alicia', bio: null })
+    assert.deepEqual(renamed, { id: 1, username: 'alicia', email: 'alice@example.org', bio: null, image: null })
+    assert.equal((await repos.articles.findById(article.id))?.author, 'alicia')
+    assert.deepEqual((await repos.articles.page({ author: 'alicia' }, null, 5, 0)).articles.map((a) => a.id), [article.id])
+    assert.equal(await repos.users.updateAccount(99, { bio: 'nobody' }), undefined)
   })
 })
