@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.js'
+import type { Db, Queryable } from '../db/index.js'
 import type { Message, MessagePart } from '../schemas/messages.js'
 
 export interface NewPart {
@@ -75,9 +75,9 @@ export function createMessagesRepository (db: Db) {
   }
 
   return {
-    /** Stores the message and its parts in one transaction: all of it or none. */
-    async create (message: NewMessage): Promise<StoredMessage> {
-      return await db.transaction(async (tx) => {
+    /** Stores the message and its parts in one transaction (`tx`, or one of its own): all of it or none. */
+    async create (message: NewMessage, tx?: Queryable): Promise<StoredMessage> {
+      const store = async (tx: Queryable) => {
         const row = await tx.one<MessageRow>(
           `INSERT INTO messages (user_id, sender, content_type, size, sha256, body, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${MESSAGE_COLUMNS}`,
@@ -91,7 +91,8 @@ export function createMessagesRepository (db: Db) {
         }
         const parts = message.parts.map((p) => ({ name: p.name, filename: p.filename, contentType: p.contentType, size: p.body.length, sha256: p.sha256 }))
         return toMessage(row!, parts)
-      })
+      }
+      return tx === undefined ? await db.transaction(store) : await store(tx)
     },
 
     /** Newest first; `ownerId` undefined lists every message (the admin's view). */

@@ -137,6 +137,18 @@ describe('messages repository', () => {
     assert.deepEqual(ids(await messages.list(10, undefined)), [6, 5, 4, 3, 2, 1])
   })
 
+  it('stores a message in the caller\'s transaction, and none of it when that transaction fails', async (t) => {
+    const { db, messages } = await setUp(t)
+    const stored = await db.transaction(async (tx) => await messages.create(text('inside'), tx))
+    assert.equal((await messages.findById(stored.id))?.size, 'inside'.length)
+    await assert.rejects(db.transaction(async (tx) => {
+      await messages.create({ ...text('rolled back'), parts: [part('p', 'x')] }, tx)
+      throw new Error('the caller fails after the message')
+    }), /the caller fails/)
+    assert.deepEqual(ids(await messages.list(10, undefined)), [stored.id])
+    assert.equal(await countRows(db, 'message_parts'), 0)
+  })
+
   it('deletes a message, false for an unknown id', async (t) => {
     const { db, messages } = await setUp(t)
     const gone = await messages.create({ ...text('gone'), parts: [part('a', '1')] })
