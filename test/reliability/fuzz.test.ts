@@ -226,7 +226,7 @@ function authorizationArb (creds: Credentials): fc.Arbitrary<string | undefined>
 function acceptArb (declared: string[]): fc.Arbitrary<string | undefined> {
   return fc.oneof(
     { weight: 6, arbitrary: fc.constant(undefined) },
-    { weight: 3, arbitrary: fc.constantFrom('*/*', 'application/json', 'text/plain', 'application/xml', 'text/csv', 'application/problem+json', ...declared) },
+    { weight: 3, arbitrary: fc.constantFrom('*/*', 'application/json', 'text/plain', 'application/xml', 'text/xml', 'text/csv', 'application/problem+json', ...declared) },
     {
       weight: 2,
       arbitrary: fc.oneof(
@@ -450,14 +450,15 @@ class Checker {
 
     if (status >= 400) {
       const accept = (req.headers.accept ?? '').toLowerCase()
-      // JSON, unless the client asked for XML or problem+json, or refused JSON (then any of the three may be its preference)
+      // JSON, unless the client asked for XML (either type) or problem+json, or refused JSON (then any of them may be its preference)
       const types = new Set(['application/json'])
       const refusesJson = /(?:^|,)\s*application\/json\s*;\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)/.test(accept)
       if (accept.includes('application/xml') || refusesJson) types.add('application/xml')
+      if (accept.includes('text/xml') || refusesJson) types.add('text/xml')
       if (accept.includes('application/problem+json') || refusesJson) types.add('application/problem+json')
       if (!types.has(type)) out.push(`an error with Content-Type ${JSON.stringify(header(res, 'content-type'))}, expected one of ${[...types].join(', ')}`)
       if (!hasBody) return out
-      if (type === 'application/xml') {
+      if (type === 'application/xml' || type === 'text/xml') {
         const text = res.body.toString('utf8')
         if (!text.includes(`<status>${status}</status>`)) out.push('an XML error without its <status>')
         return out
