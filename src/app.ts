@@ -22,6 +22,7 @@ import redisPlugin from './plugins/redis.js'
 import requestContextPlugin, { requestIdFor } from './plugins/request-context.js'
 import urlsPlugin from './plugins/urls.js'
 import { lazySerializers, validatorCompiler } from './plugins/validation.js'
+import realworldApi from './realworld/index.js'
 import articlesRoutes from './routes/articles.js'
 import docsRoutes from './routes/docs.js'
 import echoRoutes from './routes/echo.js'
@@ -125,6 +126,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}) {
   await app.register(tokensRoutes, { prefix: '/tokens' })
   await app.register(healthRoutes)
   if (config.metricsPort === null) await app.register(metricsRoutes, { contentType: METRICS_CONTENT_TYPE })
+  // the RealWorld ("Conduit") API on the same data: one encapsulated plugin with its own error shape
+  await app.register(realworldApi, { prefix: '/api' })
   return app
 }
 

@@ -1,3 +1,4 @@
+import type { FastifyContextConfig } from 'fastify'
 import type { XmlShape } from './lib/representations.js'
 
 /** optional: credentials are checked when sent; required: 401 without; admin: 403 for anyone else. */
@@ -43,4 +44,19 @@ declare module 'fastify' {
     /** Bodies the route reads without a schema (raw bytes), by media type, for the document. */
     rawBody?: Record<string, RawBody>
   }
+}
+
+/**
+ * Every status a route can answer besides its success: those it declares, and those that
+ * follow from what it declares (auth, produces, a method with a body); never guessed from
+ * its URL. Any request can be malformed (400) or meet a failure (500, 503); one that may
+ * carry a body can carry one of a type the route does not read (415) or one too large (413).
+ */
+export function statusesOf (config: FastifyContextConfig, method: string): number[] {
+  const statuses = new Set([400, 500, 503, ...(config.statuses ?? [])])
+  if (config.produces !== undefined) statuses.add(406)
+  if (method !== 'GET') statuses.add(413).add(415).add(507)
+  if (config.auth !== undefined) statuses.add(401).add(429)
+  if (config.auth === 'admin') statuses.add(403)
+  return [...statuses].sort((a, b) => a - b)
 }

@@ -46,6 +46,18 @@ interface Migration {
   readonly backfill?: (tx: Queryable) => Promise<void>
 }
 
+/** A table of pairs (who favorited what, who follows whom), keyed for a lookup from either side. */
+function pairTable (table: string, [first, firstTable]: [string, string], [second, secondTable]: [string, string]): string[] {
+  return [
+    `CREATE TABLE ${table} (
+        ${first} BIGINT NOT NULL REFERENCES ${firstTable} (id) ON DELETE CASCADE,
+        ${second} BIGINT NOT NULL REFERENCES ${secondTable} (id) ON DELETE CASCADE,
+        PRIMARY KEY (${first}, ${second})
+      )`,
+    `CREATE INDEX ${table}_${second} ON ${table} (${second}, ${first})`
+  ]
+}
+
 /** Every article without a slug gets one (those written before slugs existed). */
 async function addSlugs (tx: Queryable): Promise<void> {
   const rows = await tx.all<{ id: number, title: string }>('SELECT id, title FROM articles WHERE slug IS NULL')
@@ -147,18 +159,8 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (article_id, tag)
       )`,
       'CREATE INDEX article_tags_tag ON article_tags (tag, article_id)',
-      `CREATE TABLE favorites (
-        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-        PRIMARY KEY (user_id, article_id)
-      )`,
-      'CREATE INDEX favorites_article_id ON favorites (article_id, user_id)',
-      `CREATE TABLE follows (
-        follower_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        followed_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        PRIMARY KEY (follower_id, followed_id)
-      )`,
-      'CREATE INDEX follows_followed_id ON follows (followed_id, follower_id)',
+      ...pairTable('favorites', ['user_id', 'users'], ['article_id', 'articles']),
+      ...pairTable('follows', ['follower_id', 'users'], ['followed_id', 'users']),
       `CREATE TABLE comments (
         id ${t.id},
         article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,

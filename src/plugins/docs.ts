@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import type { FastifySchema, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
+import { statusesOf } from '../route-config.js'
 import { EITHER_SCHEME, ErrorSchema } from '../schemas/common.js'
 
 const ERROR_REF = { $ref: 'Error#' }
@@ -30,22 +31,6 @@ const REPRESENTATIONS: Record<string, string> = {
 }
 
 type RouteConfig = NonNullable<RouteOptions['config']>
-
-/**
- * The statuses a route can answer: those it declares, and those that follow from what it
- * declares (auth, produces, a method with a body); never guessed from the URL's text.
- */
-function statusesOf (config: RouteConfig, method: string): number[] {
-  // any request can be malformed (400); any request that may carry a body can carry one of a type
-  // the route does not read (415) or one too large (413), even where the route reads none
-  const statuses = new Set([400, 500, 503, ...(config.statuses ?? [])])
-  if (config.produces !== undefined) statuses.add(406)
-  if (method !== 'GET') statuses.add(413).add(415)
-  if (config.auth !== undefined) statuses.add(401).add(429)
-  if (config.auth === 'admin') statuses.add(403)
-  if (method !== 'GET') statuses.add(507)
-  return [...statuses].sort((a, b) => a - b)
-}
 
 /**
  * OpenAPI 3.1 from the same schemas that validate and serialise, completed

@@ -17,6 +17,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every method and URL pattern registered, OPTIONS aside (answered for every known path). */
     registeredRoutes: ReadonlyArray<{ readonly method: string, readonly url: string }>
+    /** The methods a path takes (HEAD and OPTIONS included); none for a path no route has. */
+    allowedMethods (path: string): string[]
+    /** Whatever was thrown, from any layer, as the error a client sees: the one mapping, for every API. */
+    errorAnswer (err: FastifyError, request: FastifyRequest): HttpError
   }
 }
 
@@ -232,6 +236,8 @@ export default fp<{ debug: boolean, cors: CorsPolicy }>(async (app, { debug, cor
     found.add('OPTIONS')
     return METHOD_ORDER.filter((m) => found.has(m))
   }
+  app.decorate('allowedMethods', allowedMethods)
+  app.decorate('errorAnswer', toHttpError)
 
   /** What a request that matched no route for its method gets: 404, or 405 with Allow. */
   const routingError = (request: FastifyRequest) => {

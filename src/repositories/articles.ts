@@ -149,6 +149,12 @@ export function createArticlesRepository (db: Db) {
       return row === undefined ? undefined : { id: Number(row.id), authorId: row.author_id === null ? null : Number(row.author_id) }
     },
 
+    /** The slug `create` gave the article `id` (the tutorial's representation has none). */
+    async findSlug (id: number, tx: Queryable = db): Promise<string | undefined> {
+      const row = await tx.one<{ slug: string }>('SELECT slug FROM articles WHERE id = ?', [id])
+      return row?.slug
+    },
+
     /**
      * A page of articles as a reader sees them: each with its author's profile, its tags
      * and favorites, newest first, and the total that match. Three queries whatever the

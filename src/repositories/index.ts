@@ -1,10 +1,9 @@
 import type { Db } from '../db/index.js'
 import { createArticlesRepository } from './articles.js'
 import { createCommentsRepository } from './comments.js'
-import { createFavoritesRepository } from './favorites.js'
-import { createFollowsRepository } from './follows.js'
 import { createFilesRepository } from './files.js'
 import { createMessagesRepository } from './messages.js'
+import { createFavoritesRepository, createFollowsRepository } from './pairs.js'
 import { createTokensRepository } from './tokens.js'
 import { createUsersRepository } from './users.js'
 

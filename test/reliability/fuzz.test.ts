@@ -55,6 +55,15 @@ interface FuzzRequest {
 }
 interface FuzzResponse { status: number, headers: IncomingHttpHeaders, body: Buffer }
 
+/** The body as JSON; undefined when it is not JSON. */
+function parseJson (body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
 const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace']
 /** methods a client may send (CONNECT aside: it is a tunnel, not a request) */
 const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'SEARCH', 'PURGE', 'REPORT', 'QUERY', 'LINK']
@@ -448,6 +457,18 @@ class Checker {
     if ((status === 429 || status === 503) && header(res, 'retry-after') === undefined) out.push(`a ${status} without Retry-After`)
     if (status === 401 && header(res, 'www-authenticate') === undefined) out.push('a 401 without WWW-Authenticate')
 
+    if (status >= 400 && req.path.startsWith('/api/') && type === 'application/json' && hasBody) {
+      // the RealWorld API's own errors: {"errors": {"<field>": ["<message>"]}}, whatever Accept says
+      // (what fails before any route, a URL that does not parse, keeps the house's shape below)
+      const body = parseJson(res.body)
+      if (body !== undefined && typeof body === 'object' && body !== null && 'errors' in body) {
+        const errors = (body as { errors: unknown }).errors
+        const wellFormed = typeof errors === 'object' && errors !== null && !Array.isArray(errors) && Object.keys(errors).length > 0 &&
+          Object.values(errors).every((messages) => Array.isArray(messages) && messages.length > 0 && messages.every((m) => typeof m === 'string'))
+        if (!wellFormed) out.push(`a RealWorld error body that is not {"errors": {field: [messages]}}: ${res.body.toString('utf8').slice(0, 200)}`)
+        return out
+      }
+    }
     if (status >= 400) {
       const accept = (req.headers.accept ?? '').toLowerCase()
       // JSON, unless the client asked for XML (either type) or problem+json, or refused JSON (then any of them may be its preference)

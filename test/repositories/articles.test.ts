@@ -293,13 +293,13 @@ describe('a page of articles as a reader sees it', () => {
   it('runs the same three queries for a page of 1 and a page of 20', async (t) => {
     const { db, repos } = await setUpAccounts(t)
     await writeArticle(repos, 1, 'alice', 'first', ['a', 'b'])
-    await repos.favorites.add(2, 1)
-    await repos.follows.follow(2, 1)
+    await repos.favorites.set(2, 1, true)
+    await repos.follows.set(2, 1, true)
     const one = counting(db)
     const page1 = await createRepositories(one.db).articles.page({}, 2, 20, 0)
     assert.equal(page1.articles.length, 1)
     for (let i = 2; i <= 25; i++) await writeArticle(repos, (i % 3) + 1, ['alice', 'bob', 'carol'][i % 3]!, `article ${i}`, [`t${i % 4}`, 'common'])
-    for (let i = 2; i <= 25; i++) await repos.favorites.add(1 + (i % 3), i)
+    for (let i = 2; i <= 25; i++) await repos.favorites.set(1 + (i % 3), i, true)
     const twenty = counting(db)
     const page20 = await createRepositories(twenty.db).articles.page({}, 2, 20, 0)
     assert.equal(page20.articles.length, 20)
@@ -315,10 +315,10 @@ describe('a page of articles as a reader sees it', () => {
     const { repos } = await setUpAccounts(t)
     await repos.users.updateAccount(1, { bio: 'I write', image: 'https://example.org/a.png' })
     const article = await writeArticle(repos, 1, 'alice', 'Hello', ['zeta', 'alpha', 'zeta'])
-    await repos.favorites.add(2, article.id)
-    await repos.favorites.add(3, article.id)
-    await repos.favorites.add(3, article.id)
-    await repos.follows.follow(2, 1)
+    await repos.favorites.set(2, article.id, true)
+    await repos.favorites.set(3, article.id, true)
+    await repos.favorites.set(3, article.id, true)
+    await repos.follows.set(2, 1, true)
     const { slug } = (await repos.articles.page({}, null, 1, 0)).articles[0]!
     const asBob = (await repos.articles.page({ slug }, 2, 20, 0)).articles[0]!
     assert.deepEqual({ ...asBob, createdAt: undefined, updatedAt: undefined }, {
@@ -348,10 +348,10 @@ describe('a page of articles as a reader sees it', () => {
     const b1 = await writeArticle(repos, 2, 'bob', 'b1', ['x', 'y'])
     const c1 = await writeArticle(repos, 3, 'carol', 'c1', ['y'])
     const a2 = await writeArticle(repos, 1, 'alice', 'a2')
-    await repos.favorites.add(3, a1.id)
-    await repos.favorites.add(3, b1.id)
-    await repos.follows.follow(2, 1)
-    await repos.follows.follow(2, 3)
+    await repos.favorites.set(3, a1.id, true)
+    await repos.favorites.set(3, b1.id, true)
+    await repos.follows.set(2, 1, true)
+    await repos.follows.set(2, 3, true)
     const ids = async (filter: Parameters<Repositories['articles']['page']>[0], limit = 20, offset = 0) => {
       const { articles, count } = await repos.articles.page(filter, 2, limit, offset)
       return { ids: articles.map((a) => a.id), count }

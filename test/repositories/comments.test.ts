@@ -7,7 +7,7 @@ describe('comments', () => {
     const { repos } = await setUpAccounts(t)
     const article = await writeArticle(repos, 1, 'alice', 'discussed')
     const other = await writeArticle(repos, 1, 'alice', 'quiet')
-    await repos.follows.follow(1, 2)
+    await repos.follows.set(1, 2, true)
     const first = await repos.comments.create(article.id, 2, 'first!')
     const second = await repos.comments.create(article.id, 3, 'second')
     assert.deepEqual({ ...first, createdAt: undefined, updatedAt: undefined }, {
