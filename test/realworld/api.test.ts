@@ -279,6 +279,40 @@ describe('users under /api', () => {
   })
 })
 
+describe('sessions under /api', () => {
+  it('logs out one device only: DELETE /tokens/current revokes the token it carries, the other login goes on', async (t) => {
+    const server = await started(t)
+    const { user } = await register(server, 'twodevices')
+    const login = async () => {
+      const res = await server.fetch('/api/users/login', json('POST', { user: { email: user.email, password: 'password123' } }))
+      assert.equal(res.status, 200)
+      return (await res.json() as { user: ConduitUser }).user.token
+    }
+    const phone = await login()
+    const laptop = await login()
+    assert.notEqual(phone, laptop)
+    const out = await server.fetch('/tokens/current', { method: 'DELETE', headers: { authorization: `Token ${phone}` } })
+    assert.equal(out.status, 204)
+    await assertErrors(await server.fetch('/api/user', { headers: { authorization: `Token ${phone}` } }), 401, { token: ['is invalid'] })
+    assert.equal((await server.fetch('/api/user', { headers: { authorization: `Token ${laptop}` } })).status, 200)
+    assert.equal((await server.fetch('/api/user', { headers: { authorization: `Token ${user.token}` } })).status, 200)
+  })
+
+  it('lets a user made with POST /users log in at /api once it has an email', async (t) => {
+    const server = await started(t)
+    const made = await server.fetch('/users', json('POST', { username: 'tutorial', password: 'tutorial password' }, { authorization: adminAuth() }))
+    assert.equal(made.status, 201)
+    const basic = { authorization: `Basic ${Buffer.from('tutorial:tutorial password').toString('base64')}` }
+    const before = await server.fetch('/api/users/login', json('POST', { user: { email: 'tutorial@example.org', password: 'tutorial password' } }))
+    await assertErrors(before, 401, { credentials: ['invalid'] })
+    const updated = await server.fetch('/api/user', json('PUT', { user: { email: 'tutorial@example.org' } }, basic))
+    assert.equal(updated.status, 200, await updated.clone().text())
+    const login = await server.fetch('/api/users/login', json('POST', { user: { email: 'tutorial@example.org', password: 'tutorial password' } }))
+    assert.equal(login.status, 200)
+    assert.equal((await login.json() as { user: ConduitUser }).user.username, 'tutorial')
+  })
+})
+
 describe('the admin under /api', () => {
   it('has no user row: 403 "user forbidden" where one is needed', async (t) => {
     const server = await started(t)

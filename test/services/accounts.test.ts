@@ -121,3 +121,56 @@ describe('accounts', () => {
     })
   })
 })
+
+describe('accounts of the RealWorld API', () => {
+  /** When the newest token of `userId` expires, in milliseconds from now. */
+  const expiresIn = async (db: Awaited<ReturnType<typeof setUp>>['db'], token: string) => {
+    const row = await db.one<{ expires_at: string }>('SELECT expires_at FROM tokens ORDER BY id DESC LIMIT 1')
+    assert.ok(row !== undefined, `no token stored for ${token.slice(0, 4)}…`)
+    return Date.parse(row.expires_at) - Date.now()
+  }
+
+  it('registers a user by email and logs it in, each time with a session token of --session-ttl', async (t) => {
+    const { db, repos, accounts } = await setUp(t)
+    const registered = await accounts.register('ada', 'Ada@Example.org', 'difference engine')
+    assert.deepEqual(registered.account, { id: 1, username: 'ada', email: 'Ada@Example.org', bio: null, image: null })
+    const session = RULES.sessionTtlSeconds * 1000
+    assert.ok(Math.abs(await expiresIn(db, registered.token) - session) < 60_000)
+    const login = await accounts.login('ada@example.org', 'difference engine')
+    assert.deepEqual(login.account, registered.account)
+    assert.notEqual(login.token, registered.token)
+    assert.ok(Math.abs(await expiresIn(db, login.token) - session) < 60_000)
+    assert.deepEqual(await repos.tokens.findOwner(login.token), { userId: 1, username: 'ada' })
+  })
+
+  it('refuses a wrong password, an unknown email, and a user without a password, all alike', async (t) => {
+    const { repos, accounts } = await setUp(t)
+    await accounts.register('ada', 'ada@example.org', 'difference engine')
+    await repos.users.createAccount({ username: 'nopass', email: 'nopass@example.org', passwordHash: 'x' })
+    const invalid = httpError(401, 'INVALID_CREDENTIALS', 'Invalid credentials: no user has this email and password')
+    await assert.rejects(accounts.login('ada@example.org', 'wrong password'), invalid)
+    await assert.rejects(accounts.login('nobody@example.org', 'difference engine'), invalid)
+    await assert.rejects(accounts.login('nopass@example.org', 'x'), invalid)
+  })
+
+  it('refuses a taken username, a taken email in another spelling, and the admin\'s name, naming which', async (t) => {
+    const { accounts } = await setUp(t)
+    await accounts.register('ada', 'ada@example.org', 'difference engine')
+    await assert.rejects(accounts.register('ada', 'other@example.org', 'password123'), httpError(409, 'USERNAME_TAKEN', 'Conflict: the username ada is taken'))
+    await assert.rejects(accounts.register('other', 'ADA@example.org', 'password123'), httpError(409, 'EMAIL_TAKEN', 'Conflict: the email is taken'))
+    await assert.rejects(accounts.register('admin', 'admin@example.org', 'password123'), httpError(409, 'USERNAME_TAKEN', 'Conflict: the username admin is taken'))
+    const { token } = await accounts.register('bob', 'bob@example.org', 'password123')
+    assert.match(token, /\S/)
+    await assert.rejects(accounts.updateProfile(2, { email: 'Ada@example.org' }), httpError(409, 'EMAIL_TAKEN', 'Conflict: the email is taken'))
+    await assert.rejects(accounts.updateProfile(2, { username: 'admin' }), httpError(409, 'USERNAME_TAKEN', 'Conflict: the username admin is taken'))
+  })
+
+  it('changes a password to one that logs in, and the old one no longer does', async (t) => {
+    const { accounts } = await setUp(t)
+    await accounts.register('ada', 'ada@example.org', 'difference engine')
+    assert.deepEqual(await accounts.updateProfile(1, { password: 'analytical engine', bio: 'poet' }),
+      { id: 1, username: 'ada', email: 'ada@example.org', bio: 'poet', image: null })
+    assert.equal((await accounts.login('ada@example.org', 'analytical engine')).account.bio, 'poet')
+    await assert.rejects(accounts.login('ada@example.org', 'difference engine'), HttpError)
+  })
+})
