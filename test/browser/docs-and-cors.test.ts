@@ -113,3 +113,47 @@ describe('a page from another origin, in Chromium', { skip: missing }, () => {
     assert.equal((seen.deniedBody as { message: string }).message, 'Authenticate.')
   })
 })
+
+describe('a RealWorld frontend on another origin, in Chromium', { skip: missing }, () => {
+  it('registers, logs in, writes, favorites and comments through /api with a Token, and reads the errors', { timeout: 60_000 }, async (t) => {
+    const server = await startTestServer(t)
+    const site = createServer((_request, response) => { response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>conduit</title>') })
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve))
+    t.after(() => { site.closeAllConnections(); site.close() })
+    const origin = `http://127.0.0.1:${(site.address() as { port: number }).port}`
+    const page = await (await launch(t)).newPage()
+    await page.goto(origin)
+    // tsx names the inner functions of the evaluated code with a helper of its own, absent from the page
+    await page.evaluate('globalThis.__name = (fn) => fn')
+    // what a Conduit frontend's API helper does: JSON bodies, `Authorization: Token …` once logged in
+    const seen = await page.evaluate(async ({ api }) => {
+      const call = async (method: string, path: string, body?: unknown, token?: string) => {
+        const headers: Record<string, string> = { 'content-type': 'application/json' }
+        if (token !== undefined) headers.authorization = `Token ${token}`
+        const res = await fetch(`${api}/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+        return { status: res.status, body: res.status === 204 ? null : await res.json() as Record<string, any> }
+      }
+      const registered = await call('POST', '/users', { user: { username: 'browser', email: 'browser@example.org', password: 'password123' } })
+      const login = await call('POST', '/users/login', { user: { email: 'browser@example.org', password: 'password123' } })
+      const token = login.body?.user.token as string
+      const written = await call('POST', '/articles', { article: { title: 'From a frontend', description: 'across origins', body: 'Hello', tagList: ['web'] } }, token)
+      const slug = written.body?.article.slug as string
+      const favorited = await call('POST', `/articles/${slug}/favorite`, undefined, token)
+      const commented = await call('POST', `/articles/${slug}/comments`, { comment: { body: 'First!' } }, token)
+      const feedAnonymous = await call('GET', '/articles/feed')
+      const taken = await call('POST', '/users', { user: { username: 'browser', email: 'other@example.org', password: 'password123' } })
+      const removed = await call('DELETE', `/articles/${slug}`, undefined, token)
+      return { registered: registered.status, login: login.status, written: written.status, favorited: favorited.body, commented: commented.status, feedAnonymous, taken, removed: removed.status }
+    }, { api: server.url })
+    assert.equal(seen.registered, 201)
+    assert.equal(seen.login, 200)
+    assert.equal(seen.written, 201)
+    assert.equal(seen.favorited?.article.favorited, true)
+    assert.equal(seen.favorited?.article.favoritesCount, 1)
+    assert.equal(seen.commented, 201)
+    // errors carry CORS headers too, so the page reads RealWorld's error body
+    assert.deepEqual(seen.feedAnonymous, { status: 401, body: { errors: { token: ['is missing'] } } })
+    assert.deepEqual(seen.taken, { status: 409, body: { errors: { username: ['has already been taken'] } } })
+    assert.equal(seen.removed, 204)
+  })
+})
