@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ArticleNotFound } from '../errors.js'
 import { EITHER_SCHEME } from '../schemas/common.js'
-import { ArticleNotFound } from './errors.js'
 import { assertAuthorOrAdmin, toggleRoutes, userIdOf, viewerIdOf } from './guards.js'
 import {
   ArticleResponse, ArticlesQuery, ArticlesResponse, FeedQuery, JSON_ONLY, NewArticleBody, SlugParams, TAGS, UpdateArticleBody

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EITHER_SCHEME } from '../schemas/common.js'
-import { ArticleNotFound, CommentNotFound } from './errors.js'
 import { assertAuthorOrAdmin, userIdOf, viewerIdOf } from './guards.js'
 import { CommentParams, CommentResponse, CommentsResponse, JSON_ONLY, NewCommentBody, SlugParams, TAGS } from './schemas.js'
+import { ArticleNotFound, CommentNotFound } from '../errors.js'
 
 // each comment's schema leaves out its author's id
 const commentsRoutes: FastifyPluginAsyncTypebox = async (app) => {

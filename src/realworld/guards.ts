@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest, RouteOptions } from 'fastify'
 import type { Static, TSchema } from 'typebox'
-import { Unauthenticated } from '../errors.js'
+import { ArticleForbidden, CommentForbidden, NotAUser, Unauthenticated } from '../errors.js'
 import { EITHER_SCHEME } from '../schemas/common.js'
-import { ArticleForbidden, CommentForbidden, NotAUser } from './errors.js'
 import { JSON_ONLY } from './schemas.js'
 
 /** The user a request reads as (`following`, `favorited`): null when anonymous, and for the admin, who has no user row. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ProfileNotFound } from './errors.js'
 import { toggleRoutes, viewerIdOf } from './guards.js'
 import { JSON_ONLY, ProfileResponse, TAGS, UsernameParams } from './schemas.js'
+import { ProfileNotFound } from '../errors.js'
 
 const profilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { users, follows } = app.repos
