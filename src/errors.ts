@@ -123,6 +123,11 @@ export class UniqueViolation extends DataError {
   }
 }
 
+/** A row refers to one that does not exist (deleted meanwhile, by another request). */
+export class ReferenceViolation extends DataError {
+  override name = 'ReferenceViolation'
+}
+
 /** The database cannot be reached, or has no connection free: worth a retry after `retryAfterSeconds`. */
 export class DatabaseUnavailable extends DataError {
   override name = 'DatabaseUnavailable'

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { DatabaseUnavailable, DiskFull, UniqueViolation } from '../errors.js'
+import { DatabaseUnavailable, DiskFull, ReferenceViolation, UniqueViolation } from '../errors.js'
 import { storable } from './params.js'
 import type { Db, Queryable, RunResult, SqlValue } from './types.js'
 
@@ -14,6 +14,7 @@ export interface PoolOptions {
 const SERIALIZATION_FAILURE = '40001'
 const DEADLOCK = '40P01'
 const UNIQUE_VIOLATION = '23505'
+const FOREIGN_KEY_VIOLATION = '23503'
 const DISK_FULL = '53100'
 const MAX_ATTEMPTS = 5
 /** Error codes that mean the database cannot be reached now, not that the query is wrong. */
@@ -29,6 +30,7 @@ function translate (err: unknown): unknown {
   const code = (err as { code?: unknown }).code
   // detail: "Key (email_key)=(…) already exists."
   if (code === UNIQUE_VIOLATION) return new UniqueViolation((err as Error).message, /^Key \((\w+)\)/.exec((err as { detail?: string }).detail ?? '')?.[1])
+  if (code === FOREIGN_KEY_VIOLATION) return new ReferenceViolation((err as Error).message)
   if (code === DISK_FULL) return new DiskFull((err as Error).message)
   if (typeof code === 'string' && (UNAVAILABLE.has(code) || code.startsWith('08'))) {
     return new DatabaseUnavailable('Service Unavailable: the database cannot be reached', 2)

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { DiskFull, UniqueViolation } from '../errors.js'
+import { DiskFull, ReferenceViolation, UniqueViolation } from '../errors.js'
 import { storable } from './params.js'
 import type { Db, Queryable, RunResult, SqlValue } from './types.js'
 
@@ -15,6 +15,7 @@ function translate (err: unknown): unknown {
     const message = (err as Error).message
     return new UniqueViolation(message, /failed: \w+\.(\w+)/.exec(message)?.[1])
   }
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new ReferenceViolation((err as Error).message)
   if (code === 'SQLITE_FULL') return new DiskFull((err as Error).message)
   return err
 }

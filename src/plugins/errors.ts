@@ -5,7 +5,7 @@ import fp from 'fastify-plugin'
 import Router, { type HTTPMethod } from 'find-my-way'
 import {
   BadRequest, DatabaseUnavailable, DataError, DiskFull, ExpectationFailed, HttpError, InsufficientStorage, InternalError,
-  InvalidText, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable, UniqueViolation, UnsupportedMediaType,
+  InvalidText, MethodNotAllowed, NotFound, PayloadTooLarge, ReferenceViolation, ServiceUnavailable, UniqueViolation, UnsupportedMediaType,
   ValidationFailed, Conflict, ClientError, type ErrorDetail
 } from '../errors.js'
 import { negotiate } from '../lib/media-type.js'
@@ -55,6 +55,8 @@ function dataErrorAnswer (err: DataError): HttpError {
   if (err instanceof InvalidText) return BadRequest(err.message, 'INVALID_TEXT')
   // a unique key a route did not expect to be taken (those it expects, it names itself)
   if (err instanceof UniqueViolation) return Conflict('Conflict: the resource exists already')
+  // the check before the write found it; another request deleted it since
+  if (err instanceof ReferenceViolation) return Conflict('Conflict: what this refers to was deleted meanwhile', 'REFERENCE_GONE')
   return InternalError()
 }
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { describe, it, type TestContext } from 'node:test'
 import type { Db } from '../../src/db/index.js'
-import { InvalidText } from '../../src/errors.js'
+import { InvalidText, ReferenceViolation } from '../../src/errors.js'
 import { createMessagesRepository, type NewMessage, type NewPart } from '../../src/repositories/messages.js'
 import { createUsersRepository } from '../../src/repositories/users.js'
 import { binaryWithNuls, sha256 } from '../helper.js'
@@ -176,7 +176,7 @@ describe('messages repository', () => {
 
   it('refuses a message for a user that does not exist, and keeps none of it', async (t) => {
     const { db, messages } = await setUp(t)
-    await assert.rejects(messages.create({ ...text('body', { userId: 99, sender: 'ghost' }), parts: [part('a', '1')] }))
+    await assert.rejects(messages.create({ ...text('body', { userId: 99, sender: 'ghost' }), parts: [part('a', '1')] }), ReferenceViolation)
     assert.equal(await countRows(db, 'messages'), 0)
     assert.equal(await countRows(db, 'message_parts'), 0)
   })

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { describe, it } from 'node:test'
+import { ReferenceViolation } from '../../src/errors.js'
+import { countRows } from '../db/fresh-db.js'
 import { setUpAccounts, writeArticle } from './fixtures.js'
 
 // following and favoriting are one idempotent test: each is read through the other repositories
@@ -19,5 +21,17 @@ describe('follows and favorites', () => {
     await repos.favorites.set(2, article.id, false)
     await repos.favorites.set(2, article.id, false)
     assert.equal((await repos.articles.page({}, 2, 1, 0)).articles[0]?.favoritesCount, 0)
+  })
+})
+
+describe('a pair whose other half is gone', () => {
+  it('is refused with ReferenceViolation, on either engine, and nothing is stored', async (t) => {
+    const { db, repos } = await setUpAccounts(t)
+    await assert.rejects(repos.favorites.set(1, 999, true), ReferenceViolation)
+    await assert.rejects(repos.follows.set(1, 999, true), ReferenceViolation)
+    await assert.rejects(repos.comments.create(999, 1, 'on nothing'), ReferenceViolation)
+    assert.equal(await countRows(db, 'favorites'), 0)
+    assert.equal(await countRows(db, 'follows'), 0)
+    assert.equal(await countRows(db, 'comments'), 0)
   })
 })
