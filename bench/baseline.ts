@@ -8,6 +8,10 @@
  * before anything is measured). The service's pure helpers are imported, not
  * copied, so the ratio measures what the service adds around them.
  *
+ * The RealWorld API's requests (/api) are answered from the same statements as
+ * src/repositories/articles.ts runs (a page with its authors, favorites and
+ * follows, its count, its tags), each write in a transaction of its own.
+ *
  * It answers only what the benchmark asks, in the default representation;
  * other requests get a 404, 406 or 501. It takes the service's flags
  * (--port, --database, …) and ADMIN_PASSWORD, and prints the same
@@ -25,6 +29,8 @@ import { pythonJsonDumps } from '../src/lib/python-json.js'
 import { VALID_HOST } from '../src/plugins/urls.js'
 import { noneMatchHits } from '../src/routes/conditional.js'
 import { byId, encodeCursor, pageOf } from '../src/routes/pagination.js'
+import { slugFor } from '../src/lib/slug.js'
+import { NewArticleBody } from '../src/realworld/schemas.js'
 import { CreateArticleBody } from '../src/schemas/articles.js'
 import { DATA_TYPES, LIST_TYPES, TEXT_TYPES, type Principal } from '../src/schemas/common.js'
 
@@ -60,12 +66,137 @@ const sql = {
   // one statement in autocommit mode: one commit, on disk (synchronous=FULL) before the answer
   insertMessage: db.prepare<[number | null, string | null, string, number, string, Buffer, string]>(
     'INSERT INTO messages (user_id, sender, content_type, size, sha256, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-  insertArticle: db.prepare<[string, string | null, string, number | null, string, string, string]>(
-    `INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, 1, ?, ?)`)
+  // with its slug, as the service writes every article (src/repositories/articles.ts)
+  insertArticle: db.prepare<[string, string | null, string, number | null, string, string, string, string]>(
+    `INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at, slug)
+     VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`)
 }
 
 const validArticle = Compile(CreateArticleBody)
+const validConduitArticle = Compile(NewArticleBody)
+
+/*
+ * The RealWorld API's reads, in the statements of src/repositories/articles.ts (page, setTags,
+ * findSlug): one query for the page, with each article's author, favorites count, and whether
+ * the reader favorited it and follows its author; one COUNT; one for the page's tags.
+ */
+interface ReaderArticleRow {
+  id: number
+  slug: string
+  title: string
+  summary: string | null
+  body: string
+  author: string
+  author_id: number | null
+  created_at: string
+  updated_at: string
+  bio: string | null
+  image: string | null
+  favorites_count: number
+  favorited: number
+  following: number
+}
+
+/** What a page of articles is narrowed to: none (every article), one slug, or the feed of a user. */
+type Filter = { readonly kind: 'all' } | { readonly kind: 'slug', readonly slug: string } | { readonly kind: 'feed', readonly userId: number }
+
+const CONDITIONS: Record<Filter['kind'], string> = {
+  all: '',
+  slug: 'WHERE a.slug = ?',
+  feed: 'WHERE a.author_id IN (SELECT followed_id FROM follows WHERE follower_id = ?)'
+}
+const pageSql = (condition: string) => db.prepare<unknown[], ReaderArticleRow>(
+  `SELECT a.id, a.slug, a.title, a.summary, a.body, a.author, a.author_id, a.created_at, a.updated_at, u.bio, u.image,
+     (SELECT COUNT(*) FROM favorites f WHERE f.article_id = a.id) AS favorites_count,
+     EXISTS (SELECT 1 FROM favorites f WHERE f.article_id = a.id AND f.user_id = ?) AS favorited,
+     EXISTS (SELECT 1 FROM follows w WHERE w.followed_id = a.author_id AND w.follower_id = ?) AS following
+   FROM articles a LEFT JOIN users u ON u.id = a.author_id
+   ${condition} ORDER BY a.id DESC LIMIT ? OFFSET ?`)
+const pages = {
+  all: { rows: pageSql(CONDITIONS.all), count: db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM articles a ${CONDITIONS.all}`) },
+  slug: { rows: pageSql(CONDITIONS.slug), count: db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM articles a ${CONDITIONS.slug}`) },
+  feed: { rows: pageSql(CONDITIONS.feed), count: db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM articles a ${CONDITIONS.feed}`) }
+}
+/** The tags of a page's articles, one statement per page size (as the service's statement cache holds them). */
+const tagStatements = new Map<number, Database.Statement<number[], { article_id: number, tag: string }>>()
+function tagsOf (ids: readonly number[]): Map<number, string[]> {
+  const byArticle = new Map<number, string[]>()
+  if (ids.length === 0) return byArticle
+  let statement = tagStatements.get(ids.length)
+  if (statement === undefined) {
+    statement = db.prepare(`SELECT article_id, tag FROM article_tags WHERE article_id IN (${ids.map(() => '?').join(', ')}) ORDER BY article_id, position`)
+    tagStatements.set(ids.length, statement)
+  }
+  for (const row of statement.all(...ids)) {
+    const list = byArticle.get(row.article_id)
+    if (list === undefined) byArticle.set(row.article_id, [row.tag])
+    else list.push(row.tag)
+  }
+  return byArticle
+}
+
+/** A page of articles as `viewerId` reads them, and how many match: the service's three queries. */
+function readerPage (filter: Filter, viewerId: number | null, limit: number, offset: number): { rows: ReaderArticleRow[], tags: Map<number, string[]>, count: number } {
+  const statements = pages[filter.kind]
+  const params = filter.kind === 'slug' ? [filter.slug] : filter.kind === 'feed' ? [filter.userId] : []
+  const rows = statements.rows.all(viewerId, viewerId, ...params, limit, offset)
+  const count = statements.count.get(...params)!.n
+  return { rows, tags: tagsOf(rows.map((row) => row.id)), count }
+}
+
+/** A Conduit article, its keys in the order of the response schema (src/realworld/schemas.ts), with its body or (in a list) without. */
+function conduitArticle (row: ReaderArticleRow, tags: Map<number, string[]>, withBody: boolean) {
+  const author = { username: row.author, bio: row.bio, image: row.image, following: row.following === 1 }
+  const tagList = tags.get(row.id) ?? []
+  const description = row.summary ?? ''
+  return withBody
+    ? { slug: row.slug, title: row.title, description, body: row.body, tagList, createdAt: row.created_at, updatedAt: row.updated_at, favorited: row.favorited === 1, favoritesCount: row.favorites_count, author }
+    : { slug: row.slug, title: row.title, description, tagList, createdAt: row.created_at, updatedAt: row.updated_at, favorited: row.favorited === 1, favoritesCount: row.favorites_count, author }
+}
+
+/** `{"articles": […], "articlesCount": n}` */
+function conduitList (filter: Filter, viewerId: number | null, query: URLSearchParams): string {
+  const limit = conduitInteger(query, 'limit', 1, 100) ?? 20
+  const offset = conduitInteger(query, 'offset', 0, 2_147_483_647) ?? 0
+  const page = readerPage(filter, viewerId, limit, offset)
+  return JSON.stringify({ articles: page.rows.map((row) => conduitArticle(row, page.tags, false)), articlesCount: page.count })
+}
+
+/** An integer query parameter within bounds, or undefined when absent (a 422 otherwise, as the service's schema). */
+function conduitInteger (query: URLSearchParams, name: string, min: number, max: number): number | undefined {
+  const text = query.get(name)
+  if (text === null) return undefined
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new HttpError(422, 'VALIDATION_FAILED', `Invalid request: ${name}`)
+  return value
+}
+
+const conduitStatements = {
+  // as articles.create, setTags and findSlug
+  insert: db.prepare<unknown[], { id: number }>(
+    `INSERT INTO articles (title, summary, body, author_id, author, version, created_at, updated_at, slug)
+     VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id, title, summary, body, author_id, author, version, created_at, updated_at`),
+  clearTags: db.prepare<[number]>('DELETE FROM article_tags WHERE article_id = ?'),
+  insertTag: db.prepare<[number, number, string]>('INSERT INTO article_tags (article_id, position, tag) VALUES (?, ?, ?)'),
+  slug: db.prepare<[number], { slug: string }>('SELECT slug FROM articles WHERE id = ?')
+}
+
+/**
+ * POST /api/articles: the article, its tags and the answer's read in one transaction of its
+ * own, committed (synchronous=FULL: on disk) before the answer, as the service's write does
+ * but without sharing the commit with other requests' writes.
+ */
+const createConduitArticle = db.transaction((fields: { title: string, description: string, body: string, tagList?: string[] }, authorId: number | null, author: string) => {
+  const now = new Date().toISOString()
+  const { id } = conduitStatements.insert.get(fields.title, fields.description, fields.body, authorId, author, now, now, slugFor(fields.title))!
+  if (fields.tagList !== undefined && fields.tagList.length > 0) {
+    conduitStatements.clearTags.run(id)
+    for (const [position, tag] of [...new Set(fields.tagList)].entries()) conduitStatements.insertTag.run(id, position, tag)
+  }
+  const slug = conduitStatements.slug.get(id)!.slug
+  const page = readerPage({ kind: 'slug', slug }, authorId, 1, 0)
+  return { slug, json: JSON.stringify({ article: conduitArticle(page.rows[0]!, page.tags, true) }) }
+})
 
 // What the service's request-context and cors plugins put on every response, and
 // negotiation on every route that has representations (all the benchmark's).
@@ -80,6 +211,10 @@ const TEXT = 'text/plain; charset=utf-8'
 const JSON_TYPE = 'application/json; charset=utf-8'
 // as src/plugins/auth.ts and src/routes/articles.ts
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
+/** `Token` is the RealWorld API's name for a bearer token; both work everywhere. */
+const TOKEN_SCHEMES = new Set(['bearer', 'token'])
+/** Every answer under /api is JSON. */
+const JSON_ONLY = ['application/json']
 const WRITE_TYPES = ['application/json', 'application/merge-patch+json']
 
 const sha256 = (value: string | Buffer) => createHash('sha256').update(value).digest()
@@ -125,7 +260,7 @@ function authenticate (header: string): Principal | undefined {
     if (colon <= 0 || decoded.slice(0, colon) !== config.adminUser) return undefined
     return timingSafeEqual(sha256(decoded.slice(colon + 1)), adminDigest) ? { kind: 'admin', username: config.adminUser } : undefined
   }
-  if (scheme !== 'bearer') return undefined
+  if (!TOKEN_SCHEMES.has(scheme)) return undefined
   // tokens are stored as their SHA-256, as src/repositories/tokens.ts does
   const owner = sql.tokenOwner.get(createHash('sha256').update(credentials).digest('hex'), new Date().toISOString())
   if (owner === undefined) return undefined
@@ -174,6 +309,7 @@ function absoluteUrl (req: IncomingMessage, path: string): string {
 }
 
 const USER_PATH = /^\/users\/(\d{1,15})$/
+const CONDUIT_ARTICLE_PATH = /^\/api\/articles\/([^/]+)$/
 const ARTICLE_PATH = /^\/articles\/(\d{1,15})$/
 
 async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -254,12 +390,60 @@ async function handle (req: IncomingMessage, res: ServerResponse): Promise<void>
     const { title, summary = null, body } = fields
     const now = new Date().toISOString()
     const authorId = principal.kind === 'user' ? principal.id : null
-    const { lastInsertRowid } = sql.insertArticle.run(title, summary, body, authorId, principal.username, now, now)
+    const { lastInsertRowid } = sql.insertArticle.run(title, summary, body, authorId, principal.username, now, now, slugFor(title))
     const article: ArticleRow = { id: Number(lastInsertRowid), title, summary, body, author: principal.username, version: 1, created_at: now, updated_at: now }
     answer(res, 201, ['location', `/articles/${article.id}`, 'etag', etagOf(article)], JSON_TYPE, articleJson(article))
     return
   }
+  if (path.startsWith('/api/')) {
+    await handleConduit(req, res, path, query)
+    return
+  }
   throw new HttpError(404, 'NOT_FOUND', `Not Found: ${absoluteUrl(req, url)}`)
+}
+
+/**
+ * The RealWorld API's four requests of the benchmark, read as the signed-in user of the
+ * token (`following`, `favorited`). Its error shape is not reproduced: the benchmark expects none.
+ */
+async function handleConduit (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  if (req.method === 'GET' && path === '/api/articles/feed') {
+    const principal = principalOf(req, true)!
+    representation(req, JSON_ONLY)
+    if (principal.kind !== 'user') throw new HttpError(403, 'FORBIDDEN', 'Forbidden: the admin has no feed')
+    answer(res, 200, [], JSON_TYPE, conduitList({ kind: 'feed', userId: principal.id }, principal.id, query))
+    return
+  }
+  if (req.method === 'GET' && path === '/api/articles') {
+    const principal = principalOf(req, false)
+    representation(req, JSON_ONLY)
+    if (query.has('tag') || query.has('author') || query.has('favorited')) throw new HttpError(501, 'NOT_IMPLEMENTED', 'The baseline does not filter')
+    answer(res, 200, [], JSON_TYPE, conduitList({ kind: 'all' }, principal?.kind === 'user' ? principal.id : null, query))
+    return
+  }
+  if (req.method === 'GET' && CONDUIT_ARTICLE_PATH.test(path)) {
+    const principal = principalOf(req, false)
+    representation(req, JSON_ONLY)
+    const slug = decodeURIComponent(CONDUIT_ARTICLE_PATH.exec(path)![1]!)
+    if (slug.length > 1024) throw new HttpError(422, 'VALIDATION_FAILED', 'Invalid request: slug')
+    const page = readerPage({ kind: 'slug', slug }, principal?.kind === 'user' ? principal.id : null, 1, 0)
+    if (page.rows.length === 0) throw new HttpError(404, 'ARTICLE_NOT_FOUND', 'article not found')
+    answer(res, 200, [], JSON_TYPE, JSON.stringify({ article: conduitArticle(page.rows[0]!, page.tags, true) }))
+    return
+  }
+  if (req.method === 'POST' && path === '/api/articles') {
+    const principal = principalOf(req, true)!
+    representation(req, JSON_ONLY)
+    if (mediaTypeOf(req.headers['content-type']) !== 'application/json') {
+      throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: send application/json')
+    }
+    const fields = parseJson((await readBody(req, config.jsonLimit)).toString('utf8'))
+    if (!validConduitArticle.Check(fields)) throw new HttpError(422, 'VALIDATION_FAILED', 'Invalid request: the body is not an article')
+    const created = createConduitArticle.immediate(fields.article, principal.kind === 'user' ? principal.id : null, principal.username)
+    answer(res, 201, ['location', `/api/articles/${encodeURIComponent(created.slug)}`], JSON_TYPE, created.json)
+    return
+  }
+  throw new HttpError(404, 'NOT_FOUND', `Not Found: ${path}`)
 }
 
 const server = createServer((req, res) => {

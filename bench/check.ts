@@ -11,10 +11,16 @@ import type { Scenario } from './scenarios.js'
  * headers that change with every response (date, x-request-id) or describe
  * the connection rather than the answer (connection, keep-alive), whose
  * presence and position are still compared; and in the answer to a write, the
- * moment of the write (createdAt, updatedAt).
+ * moment of the write (createdAt, updatedAt) and the random suffix of a new
+ * RealWorld article's slug (src/lib/slug.ts: 16 hex digits after the title's
+ * words), in the body's `slug` and in the Location that names it. The words
+ * before the suffix are still compared.
  */
 export const VARYING_HEADERS: ReadonlySet<string> = new Set(['date', 'x-request-id', 'connection', 'keep-alive'])
 const WRITE_MOMENT = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g
+const WRITE_SLUG = /("slug":"(?:[^"\\]*-)?)[0-9a-f]{16}"/g
+const WRITE_SLUG_LOCATION = /^(\/api\/articles\/(?:[^/?#]*-)?)[0-9a-f]{16}$/
+const SUFFIX = '(random suffix)'
 
 /** Absolute links are built from the Host a client sends, which names each server's own port: both get this one. */
 const CHECK_HOST = 'localhost:5000'
@@ -48,13 +54,21 @@ export function fetchAnswer (baseUrl: string, scenario: Scenario, agent: Agent):
   })
 }
 
+/** A header as a line to compare, with what may vary masked. */
+function headerLine (name: string, value: string, write: boolean): string {
+  const lower = name.toLowerCase()
+  if (VARYING_HEADERS.has(lower)) return `${name}: (varies)`
+  if (write && lower === 'location') return `${name}: ${value.replace(WRITE_SLUG_LOCATION, `$1${SUFFIX}`)}`
+  return `${name}: ${value}`
+}
+
 /** The answer as lines to compare, with what may vary masked. */
 function comparable (answer: Answer, write: boolean): string[] {
   const body = answer.body.toString('utf8')
   return [
     `status ${answer.status}`,
-    ...answer.headers.map(([name, value]) => `${name}: ${VARYING_HEADERS.has(name.toLowerCase()) ? '(varies)' : value}`),
-    `body ${write ? body.replace(WRITE_MOMENT, '(moment of the write)') : body}`
+    ...answer.headers.map(([name, value]) => headerLine(name, value, write)),
+    `body ${write ? body.replace(WRITE_MOMENT, '(moment of the write)').replace(WRITE_SLUG, `$1${SUFFIX}"`) : body}`
   ]
 }
 

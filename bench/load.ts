@@ -4,6 +4,7 @@
  * Reads a LoadSpec (JSON) from argv[2], writes a LoadResult (JSON) to stdout.
  * Started by bench/run.ts; not meant to be run by hand.
  */
+import { randomBytes } from 'node:crypto'
 import autocannon from 'autocannon'
 import { cpuSeconds } from './proc.js'
 
@@ -12,6 +13,8 @@ export interface LoadSpec {
   readonly method: 'GET' | 'POST'
   readonly headers: Readonly<Record<string, string>>
   readonly body?: string
+  /** A placeholder in the body that every request replaces by a text of its own (Scenario.unique). */
+  readonly unique?: string
   readonly connections: number
   readonly warmupSeconds: number
   readonly seconds: number
@@ -38,13 +41,22 @@ export interface LoadResult {
   readonly loadCpu: number
 }
 
+/** This process's requests' own texts for `spec.unique`: a random prefix (one per run, so runs on one server differ too) and a count. */
+const runTag = randomBytes(3).toString('hex')
+let sent = 0
+
 function run (spec: LoadSpec, seconds: number, onResponse?: (status: number, ms: number) => void): Promise<autocannon.Result> {
+  const { unique, body } = spec
   return new Promise((resolve, reject) => {
     const instance = autocannon({
       url: spec.url,
       method: spec.method,
       headers: { ...spec.headers },
-      body: spec.body,
+      body,
+      // rebuilt for every request, Content-Length included (autocannon's idReplacement declares a fixed length)
+      ...(unique === undefined || body === undefined
+        ? {}
+        : { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: body.replaceAll(unique, `${runTag}-${++sent}`) }) }] }),
       connections: spec.connections,
       duration: seconds
     }, (err: unknown, result) => { if (err) reject(err); else resolve(result) })

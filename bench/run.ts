@@ -4,11 +4,12 @@
  * (bench/baseline.ts), in the same run, on the same core, alternating, so that
  * only ratios are reported: absolute figures on a shared machine mean little.
  *
- * 1. a template database: the service's own `migrate`, a bearer token from its
- *    CLI, and enough articles for a full page; every server gets a copy;
+ * 1. a template database: the service's own `migrate`, tokens from its CLI, and
+ *    enough articles for a full page, with the RealWorld API's users, tags,
+ *    follows and favorites; every server gets a copy;
  * 2. startup: `node dist/cli.js` spawned a few times, to its `listening on` line;
- * 3. check: every scenario's request to both servers, answers compared; exits 1
- *    on any difference, before anything is measured;
+ * 3. check: every scenario's request to both servers (the reads first), answers
+ *    compared; exits 1 on any difference, before anything is measured;
  * 4. per scenario, a fresh pair of servers on fresh copies (so that VmHWM is the
  *    scenario's peak, and writes do not change what reads see), then rounds of
  *    baseline, service, baseline, service, …, each run a warm-up and a
@@ -28,7 +29,7 @@ import { differences, fetchAnswer, VARYING_HEADERS } from './check.js'
 import type { LoadResult, LoadSpec } from './load.js'
 import { peakRssBytes, resetPeakRss } from './proc.js'
 import { renderSvg, renderTable, type Machine, type Results, type ScenarioResult, type SideResult } from './report.js'
-import { CONNECTIONS, TARGETS, type Fixtures, type Scenario } from './scenarios.js'
+import { CONNECTIONS, TARGETS, targetOf, type Fixtures, type Scenario } from './scenarios.js'
 import { buildDir, cleanUp, compileChildren, copyDatabase, credentials, median, positiveNumber, prepareTemplate, root, scenariosFor, startServer, type RunningServer, type Side } from './setup.js'
 
 const execFileAsync = promisify(execFile)
@@ -83,7 +84,8 @@ async function checkAnswers (template: string, fixtures: Omit<Fixtures, 'etag'>)
   try {
     const list = await scenariosFor(pair.service.url, fixtures, agents.service)
     const problems: string[] = []
-    for (const scenario of list) {
+    // reads first: a write changes what a later read of the same servers would see
+    for (const scenario of [...list.filter((s) => s.kind !== 'write'), ...list.filter((s) => s.kind === 'write')]) {
       const baseline = await fetchAnswer(pair.baseline.url, scenario, agents.baseline)
       const service = await fetchAnswer(pair.service.url, scenario, agents.service)
       const diff = differences(baseline, service, scenario.kind === 'write')
@@ -95,7 +97,7 @@ async function checkAnswers (template: string, fixtures: Omit<Fixtures, 'etag'>)
       process.exitCode = 1
       throw new Error('answers differ')
     }
-    progress(`check: the ${list.length} scenarios' answers are identical (but for the values of ${[...VARYING_HEADERS].join(', ')} and a write's moment)`)
+    progress(`check: the ${list.length} scenarios' answers are identical (but for the values of ${[...VARYING_HEADERS].join(', ')} and a write's moment and slug)`)
     return ONLY === undefined ? list : list.filter((scenario) => ONLY.includes(scenario.id))
   } finally {
     agents.baseline.destroy()
@@ -110,6 +112,7 @@ async function load (server: RunningServer, scenario: Scenario): Promise<LoadRes
     method: scenario.method,
     headers: scenario.headers,
     body: scenario.body,
+    unique: scenario.unique,
     connections: CONNECTIONS[scenario.kind],
     warmupSeconds: WARMUP_SECONDS,
     seconds: SECONDS,
@@ -185,7 +188,7 @@ async function measure (template: string, scenario: Scenario): Promise<ScenarioR
   const baseline = summarise(runs.baseline, peaks.baseline)
   const service = summarise(runs.service, peaks.service)
   const ratio = service.requestsPerSecond / baseline.requestsPerSecond
-  const target = TARGETS.ratio[scenario.kind]
+  const target = targetOf(scenario)
   const result: ScenarioResult = {
     id: scenario.id,
     title: scenario.title,
@@ -251,7 +254,7 @@ async function main (): Promise<void> {
   const template = await prepareTemplate()
   const startupSamples = await measureStartup(template.path)
   progress(`startup: ${startupSamples.map((ms) => ms.toFixed(0)).join(', ')} ms`)
-  const fixtures = credentials(template.bearerToken)
+  const fixtures = credentials(template)
   const list = await checkAnswers(template.path, fixtures)
 
   const measured: ScenarioResult[] = []

@@ -41,8 +41,8 @@ describe('a database of the previous release (schema version 2)', () => {
     // every article got a slug from its title, and reads as a RealWorld article
     const { articles, count } = await repos.articles.page({}, null, 10, 0)
     assert.equal(count, 2)
-    assert.match(articles[1]!.slug, /^notes-on-the-analytical-engine-[0-9a-f]{8}$/)
-    assert.match(articles[0]!.slug, /^uber-maschinen-[0-9a-f]{8}$/)
+    assert.match(articles[1]!.slug, /^notes-on-the-analytical-engine-[0-9a-f]{16}$/)
+    assert.match(articles[0]!.slug, /^uber-maschinen-[0-9a-f]{16}$/)
     assert.deepEqual(articles[1]!.author, { username: 'ada', bio: null, image: null, following: false })
     assert.deepEqual(articles[1]!.tags, [])
     assert.equal(articles[1]!.summary, null)

@@ -335,7 +335,7 @@ describe('a page of articles as a reader sees it', () => {
       authorId: 1,
       author: { username: 'alice', bio: 'I write', image: 'https://example.org/a.png', following: true }
     })
-    assert.match(asBob.slug, /^hello-[0-9a-f]{8}$/)
+    assert.match(asBob.slug, /^hello-[0-9a-f]{16}$/)
     const anonymous = (await repos.articles.page({}, null, 20, 0)).articles[0]!
     assert.equal(anonymous.favorited, false)
     assert.equal(anonymous.author.following, false)
