@@ -1,18 +1,20 @@
 import type { TestContext } from 'node:test'
-import type { Db } from '../../src/db/index.js'
+import type { Db, SqlValue } from '../../src/db/index.js'
 import { createRepositories, type Repositories } from '../../src/repositories/index.js'
 import { openFreshDb } from '../db/fresh-db.js'
 
 // What the RealWorld API's suites share: accounts with emails, articles with tags,
 // and a count of the statements a repository call runs.
 
-/** Counts the statements run through the repositories: the SQL text of each. */
-export function counting (db: Db): { db: Db, statements: string[] } {
+/** Records the statements run through the repositories: the SQL text of each, and its parameters. */
+export function counting (db: Db): { db: Db, statements: string[], params: Array<readonly SqlValue[]> } {
   const statements: string[] = []
-  const wrap = <F extends (sql: string, ...rest: never[]) => unknown>(run: F): F =>
-    ((sql: string, ...rest: never[]) => { statements.push(sql); return run(sql, ...rest) }) as F
+  const params: Array<readonly SqlValue[]> = []
+  const wrap = <F extends (sql: string, values?: readonly SqlValue[]) => unknown>(run: F): F =>
+    ((sql: string, values: readonly SqlValue[] = []) => { statements.push(sql); params.push(values); return run(sql, values) }) as F
   return {
     statements,
+    params,
     db: { ...db, all: wrap(db.all.bind(db)), one: wrap(db.one.bind(db)), run: wrap(db.run.bind(db)) }
   }
 }
