@@ -128,7 +128,7 @@ const articlesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const current = (await articles.findById(id, tx))!
         await articles.update(id, {
           title: title ?? current.title,
-          summary: description ?? current.summary ?? null,
+          summary: description === undefined ? current.summary ?? null : description === '' ? null : description,
           body: body ?? current.body
         }, tx)
         if (tagList !== undefined) await articles.setTags(id, tagList, tx)

@@ -56,8 +56,9 @@ function validationErrors (err: FastifyError, request: FastifyRequest): Record<s
     if (!messages.includes(message)) messages.push(message)
   }
   for (const issue of err.validation as ValidationIssue[]) {
-    // a nullable field fails both branches of its union: the non-null one says what is wrong
-    if (issue.keyword === 'anyOf' || (issue.keyword === 'type' && issue.params?.type === 'null')) continue
+    // a field of a union fails every branch: the branch of its kind says what is wrong, not the
+    // null or "" one beside it
+    if (issue.keyword === 'anyOf' || issue.keyword === 'const' || (issue.keyword === 'type' && issue.params?.type === 'null')) continue
     const path = (issue.instancePath ?? '').split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
     const missing = issue.params?.requiredProperties ?? issue.params?.missingProperty
     if (issue.keyword === 'required' && missing !== undefined) {

@@ -79,11 +79,15 @@ export const NewArticleBody = Type.Object({
   article: Type.Object({ title: Title, description: Description, body: Body, tagList: Type.Optional(TagList) })
 })
 
-/** Only the fields given change; a tagList replaces the tags ([] removes them), an absent one keeps them. */
+/**
+ * Only the fields given change; a tagList replaces the tags ([] removes them), an absent one keeps them.
+ * A description may be "" here: an article without one (written at /articles) reads as "", and an
+ * editor that sends back what it read must be able to save it.
+ */
 export const UpdateArticleBody = Type.Object({
   article: Type.Object({
     title: Type.Optional(Title),
-    description: Type.Optional(Description),
+    description: Type.Optional(Type.Union([Type.Literal(''), Description])),
     body: Type.Optional(Body),
     tagList: Type.Optional(TagList)
   })

@@ -375,6 +375,14 @@ describe('one data model for both APIs', () => {
     assert.equal(read.article.slug, article.slug)
     assert.deepEqual(read.article.tagList, ['one'])
     assert.notEqual(read.article.updatedAt, article.updatedAt)
+    // an editor sends back what it read: "" saves, and the article stays without a summary
+    const saved = await server.fetch(`/api/articles/${article.slug}`, json('PUT', { article: { ...read.article, body: 'Edited' } }, auth))
+    assert.equal(saved.status, 200, await saved.clone().text())
+    assert.equal((await saved.json() as { article: ConduitArticle }).article.description, '')
+    const tutorial = await (await server.fetch(`/articles/${list[0]!.id}`, { headers: { accept: 'application/json' } })).json() as { summary?: string, body: string }
+    assert.deepEqual({ summary: tutorial.summary, body: tutorial.body }, { summary: undefined, body: 'Edited' })
+    const tooLong = await server.fetch(`/api/articles/${article.slug}`, json('PUT', { article: { description: 'd'.repeat(501) } }, auth))
+    await assertErrors(tooLong, 422, { description: ['is too long (maximum is 500 characters)'] })
   })
 
   it('renames the author of a user\'s articles when the user changes its name', async (t) => {
