@@ -1,4 +1,4 @@
-/** The benchmark's requests, their load and their targets (issue 6). */
+/** The benchmark's requests, their load and their targets. */
 
 export type Kind = 'read' | 'auth' | 'write'
 
@@ -6,7 +6,7 @@ export const TARGETS = {
   /** Service requests/s over baseline requests/s, measured in the same run. */
   ratio: { read: 0.85, auth: 0.8, write: 0.8 } satisfies Record<Kind, number>,
   /**
-   * The RealWorld API under /api (its own issue): each read does three queries and
+   * The RealWorld API under /api, targets of its own: each read does three queries and
    * serialises a nested answer; a write is a transaction of an article and its tags.
    */
   realworld: { read: 0.75, write: 1.0 },
@@ -20,13 +20,13 @@ export const TARGETS = {
  * Concurrent connections. Reads: 10 keep a request waiting on every turn of
  * one server core, so the server is saturated, while the queue stays short
  * enough for p50/p99 to describe the server rather than the queue (as
- * bench/pagination.ts). Writes: 50, as the issue asks, so that commits
+ * bench/pagination.ts). Writes: 50, so that commits
  * queue behind each fsync as they would under real traffic.
  */
 export const CONNECTIONS: Record<Kind, number> = { read: 10, auth: 10, write: 50 }
 
 export interface Scenario {
-  /** As numbered in the issue, with a letter where one number has two requests. */
+  /** A number, with a letter where one number has two requests (3a, 3b). */
   readonly id: string
   readonly title: string
   readonly kind: Kind
