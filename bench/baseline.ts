@@ -31,6 +31,7 @@ import { noneMatchHits } from '../src/routes/conditional.js'
 import { byId, encodeCursor, pageOf } from '../src/routes/pagination.js'
 import { slugFor } from '../src/lib/slug.js'
 import { NewArticleBody } from '../src/realworld/schemas.js'
+import type { ReaderArticleRow } from '../src/repositories/articles.js'
 import { CreateArticleBody } from '../src/schemas/articles.js'
 import { DATA_TYPES, LIST_TYPES, TEXT_TYPES, type Principal } from '../src/schemas/common.js'
 
@@ -78,25 +79,9 @@ const validConduitArticle = Compile(NewArticleBody)
 /*
  * The RealWorld API's reads, in the statements of src/repositories/articles.ts (page, setTags,
  * findSlug): one query for the page, with each article's author, favorites count, and whether
- * the reader favorited it and follows its author; one COUNT; one for the page's tags.
+ * the reader favorited it and follows its author; one COUNT; one for the page's tags. The rows are
+ * the repository's own type.
  */
-interface ReaderArticleRow {
-  id: number
-  slug: string
-  title: string
-  summary: string | null
-  body: string
-  author: string
-  author_id: number | null
-  created_at: string
-  updated_at: string
-  bio: string | null
-  image: string | null
-  favorites_count: number
-  favorited: number
-  following: number
-}
-
 /** What a page of articles is narrowed to: none (every article), one slug, or the feed of a user. */
 type Filter = { readonly kind: 'all' } | { readonly kind: 'slug', readonly slug: string } | { readonly kind: 'feed', readonly userId: number }
 

@@ -235,7 +235,8 @@ export interface ReaderArticle {
   readonly author: Profile
 }
 
-interface ReaderArticleRow {
+/** A row of a page of articles, as the page's statement reads it (the bench's baseline reads the same). */
+export interface ReaderArticleRow {
   id: number
   slug: string
   title: string
