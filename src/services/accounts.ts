@@ -30,7 +30,10 @@ export function createAccounts (repos: Pick<Repositories, 'users' | 'tokens'>, r
   const taken = (err: UniqueViolation, username: string | undefined) =>
     err.column === 'email_key' ? EmailTaken() : UsernameTaken(username ?? '')
 
-  /** Writes, turning a taken name into its 409; the admin's name is taken by the admin. */
+  /**
+   * Writes, turning a taken name into its 409; the admin's name is taken by the admin, refused
+   * before `write` runs, so before its password is hashed (scrypt: 32 MiB and ~100 ms).
+   */
   async function guarded<T> (username: string | undefined, write: () => Promise<T>): Promise<T> {
     if (username === rules.adminUser) throw UsernameTaken(username)
     try {
@@ -44,8 +47,7 @@ export function createAccounts (repos: Pick<Repositories, 'users' | 'tokens'>, r
   return {
     /** Throws UsernameTaken for the admin's name and for a name a user has. */
     async createUser (username: string, password: string): Promise<User> {
-      const passwordHash = await hashPassword(password)
-      return await guarded(username, () => repos.users.create(username, passwordHash))
+      return await guarded(username, async () => await repos.users.create(username, await hashPassword(password)))
     },
 
     issueToken,
@@ -60,8 +62,7 @@ export function createAccounts (repos: Pick<Repositories, 'users' | 'tokens'>, r
 
     /** A user who signs in by email (the RealWorld API), with a session token. */
     async register (username: string, email: string, password: string): Promise<{ account: Account, token: string }> {
-      const passwordHash = await hashPassword(password)
-      const account = await guarded(username, () => repos.users.createAccount({ username, email, passwordHash }))
+      const account = await guarded(username, async () => await repos.users.createAccount({ username, email, passwordHash: await hashPassword(password) }))
       return { account, token: (await issueToken({ kind: 'user', id: account.id, username }, rules.sessionTtlSeconds)).token }
     },
 
@@ -81,8 +82,8 @@ export function createAccounts (repos: Pick<Repositories, 'users' | 'tokens'>, r
     /** Changes the user's own profile; a taken username or email is a 409. Undefined when the user is gone. */
     async updateProfile (id: number, changes: ProfileChanges): Promise<Account | undefined> {
       const { password, ...rest } = changes
-      const fields: AccountChanges = password === undefined ? rest : { ...rest, passwordHash: await hashPassword(password) }
-      return await guarded(changes.username, () => repos.users.updateAccount(id, fields))
+      return await guarded(changes.username, async () => await repos.users.updateAccount(id,
+        password === undefined ? rest : { ...rest, passwordHash: await hashPassword(password) }))
     }
   }
 }
